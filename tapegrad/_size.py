@@ -1,0 +1,38 @@
+"""torch.Size: a tuple of ints that prints as `torch.Size([2, 3])`."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Size(tuple):
+    """The shape of a tensor."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> "Size":
+        return tuple.__new__(cls, (int(s) for s in sizes))
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        """Number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item: Any) -> Any:
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other: Any) -> "Size":
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other: Any) -> "Size":
+        return Size(tuple(other) + tuple(self))
+
+    def __reduce__(self) -> Any:
+        return (Size, (tuple(self),))

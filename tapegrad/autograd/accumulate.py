@@ -1,0 +1,43 @@
+"""How a gradient reaching a leaf becomes (or adds to) its `.grad`."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import _state
+
+
+def accumulate_into_leaf(variable: Any, grad: Any) -> None:
+    """Run the leaf's hooks, then store or add `grad` into `variable.grad`.
+
+    Without create_graph the stored gradient is a fresh detached array (never shared with
+    another leaf's gradient) and later gradients are added in place, as torch does; with
+    create_graph, `.grad` carries the graph and sums are out of place.
+    """
+    hooks = variable._hooks
+    if hooks:
+        for fn in list(hooks.values()):
+            new = fn(grad)
+            if new is not None:
+                grad = new
+    from .._tensor import make
+    if variable._grad is None:
+        if _state.enabled:
+            variable._grad = grad if grad._requires_grad else make(np.array(grad._data, copy=True), False, None, 0)
+        else:
+            data = grad._data
+            variable._grad = make(np.array(data, copy=True, order="K"), False, None, 0)
+    elif _state.enabled:
+        variable._grad = variable._grad + grad
+    else:
+        existing = variable._grad
+        if existing._data.flags.writeable and existing._data.shape == grad._data.shape:
+            np.add(existing._data, grad._data, out=existing._data, casting="unsafe")
+            existing._version_counter[0] += 1
+        else:
+            variable._grad = existing + grad
+    post = variable._post_accumulate_hooks
+    if post:
+        for fn in list(post.values()):
+            fn(variable)

@@ -1,0 +1,188 @@
+"""The backward engine: one iterative walk over the graph (no recursion).
+
+Dependencies are counted first, so each Node runs once, with the sum of the gradients that
+reach it, after every Node that feeds it has run. Leaves receive gradients through their
+AccumulateGrad node; `autograd.grad` captures gradients at its inputs' edges instead.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .anomaly_mode import check_nan_outputs, is_anomaly_enabled, report_failure
+from .grad_mode import _state
+from .graph import AccumulateGrad, Node
+
+
+def _collect(roots: Sequence[Node]) -> dict[Node, int]:
+    """Number of edges entering each node reachable from the roots."""
+    deps: dict[Node, int] = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node._next:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    for r in roots:
+        deps.setdefault(r, 0)
+    return deps
+
+
+def _needed(deps: dict[Node, int], targets: set[Node]) -> set[Node]:
+    """Nodes from which some target is reachable (only those need to run)."""
+    children = {}
+    for node in deps:
+        children[node] = [n for n, _ in node._next if n is not None]
+    needed: set[Node] = set()
+    state: dict[Node, int] = {}
+    for start in deps:
+        if start in state:
+            continue
+        stack = [(start, 0)]
+        while stack:
+            node, i = stack.pop()
+            kids = children[node]
+            if i == 0:
+                if node in state:
+                    continue
+                state[node] = 1
+            if i < len(kids):
+                stack.append((node, i + 1))
+                kid = kids[i]
+                if kid not in state:
+                    stack.append((kid, 0))
+                continue
+            if node in targets or any(k in needed for k in kids):
+                needed.add(node)
+            state[node] = 2
+    return needed
+
+
+def _call_tensor_pre_hooks(node: Node, grads: list) -> list:
+    hooks = node._tensor_pre_hooks
+    for nr, table in hooks.items():
+        if nr >= len(grads) or grads[nr] is None:
+            continue
+        retain = None
+        for fn in list(table.values()):
+            if getattr(fn, "_is_retain_grad", False):
+                retain = fn
+                continue
+            new = fn(grads[nr])
+            if new is not None:
+                grads[nr] = new
+        if retain is not None:
+            retain(grads[nr])
+    return grads
+
+
+def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *, keep_graph: bool,
+                 create_graph: bool, capture: Sequence[tuple[Node, int]] | None = None,
+                 accumulate: bool = True) -> list | None:
+    """Propagate `root_grads` from the root edges through the graph.
+
+    With `capture`, gradients arriving at those edges are returned (in order); leaves are
+    then accumulated into only if `accumulate` and their AccumulateGrad is a capture point.
+    """
+    root_nodes = []
+    buffers: dict[Node, list] = {}
+    for (node, nr), g in zip(roots, root_grads):
+        if node is None:
+            continue
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.num_outputs
+            root_nodes.append(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    deps = _collect(root_nodes)
+    targets = None
+    captured: dict[tuple[Node, int], Any] = {}
+    capture_nodes: set[Node] = set()
+    if capture is not None:
+        capture_nodes = {n for n, _ in capture if n is not None}
+        targets = _needed(deps, capture_nodes)
+    ready = [n for n in root_nodes if deps[n] == 0]
+    prev_enabled = _state.enabled
+    _state.enabled = create_graph
+    anomaly = is_anomaly_enabled()
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if targets is not None and node not in targets:
+                outputs = None
+            elif grads is None or all(g is None for g in grads):
+                outputs = None
+            else:
+                if node._tensor_pre_hooks:
+                    grads = _call_tensor_pre_hooks(node, grads)
+                if node._pre_hooks:
+                    for fn in list(node._pre_hooks.values()):
+                        new = fn(tuple(grads))
+                        if new is not None:
+                            grads = list(new)
+                if node in capture_nodes:
+                    for i, g in enumerate(grads):
+                        if (node, i) in captured or g is None:
+                            continue
+                        captured[(node, i)] = g
+                    if isinstance(node, AccumulateGrad) and not accumulate:
+                        outputs = None
+                        _finish(node, keep_graph)
+                        _release_children(node, deps, ready)
+                        continue
+                if isinstance(node, AccumulateGrad) and capture is not None and not accumulate:
+                    outputs = None
+                else:
+                    if anomaly:
+                        try:
+                            outputs = node.apply(tuple(grads))
+                        except Exception as exc:
+                            report_failure(node, exc)
+                            raise
+                        check_nan_outputs(node, outputs)
+                    else:
+                        outputs = node.apply(tuple(grads))
+                    if node._post_hooks:
+                        for fn in list(node._post_hooks.values()):
+                            new = fn(tuple(outputs), tuple(grads))
+                            if new is not None:
+                                outputs = list(new)
+                _finish(node, keep_graph)
+            for k, (nxt, nr) in enumerate(node._next):
+                if nxt is None:
+                    continue
+                if outputs is not None:
+                    g = outputs[k] if k < len(outputs) else None
+                    if g is not None:
+                        buf = buffers.get(nxt)
+                        if buf is None:
+                            buf = buffers[nxt] = [None] * nxt.num_outputs
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    ready.append(nxt)
+    finally:
+        _state.enabled = prev_enabled
+    if capture is None:
+        return None
+    return [captured.get(edge) for edge in capture]
+
+
+def _finish(node: Node, keep_graph: bool) -> None:
+    if not keep_graph:
+        node._release()
+
+
+def _release_children(node: Node, deps: dict, ready: list) -> None:
+    for nxt, _ in node._next:
+        if nxt is None:
+            continue
+        deps[nxt] -= 1
+        if deps[nxt] == 0:
+            ready.append(nxt)

@@ -1,0 +1,565 @@
+"""The op table: `defop` declares an op once; `dispatch` runs it and records it for autograd.
+
+An entry holds the forward on arrays, one derivative formula per differentiable input written
+with tapegrad operations on Tensors (so create_graph differentiates them again), torch's names
+(function, method, grad_fn class), how result dtypes are found, and sample inputs for the tests.
+
+Note [Formula arguments]
+A formula names what it needs by its parameter names: `grad` (the output's gradient; `grads`
+for ops with several outputs), any forward parameter by its name (`self`, `other`, `dim`...),
+`result` (the forward output), and `<param>_shape` / `<param>_dtype` for an input's metadata.
+The entry saves for backward exactly the tensors that the formulas of the inputs needing a
+gradient name, so memory holds no more than the formulas need.
+
+Note [Saved tensors]
+A saved input is kept as the Tensor with the version it had when saved; a saved result is kept
+as its array with its version counter, and rebuilt as a Tensor whose grad_fn is the node itself
+when unpacked, so that no node holds a reference back to its own output (no cycles).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.grad_mode import _state
+from ..autograd.graph import FREED_MESSAGE, Node
+
+REQUIRED = inspect.Parameter.empty
+
+# Filled by defop: public functions (torch.xxx), Tensor methods, and every entry by name.
+FUNCTIONS: dict[str, Callable] = {}
+METHODS: dict[str, Callable] = {}
+OPS: dict[str, "OpDef"] = {}
+
+Tensor: Any = None  # set by tapegrad._tensor once the class exists (import order)
+_make: Any = None   # tapegrad._tensor.make(data, requires_grad, grad_fn, output_nr)
+
+
+class OpDef:
+    """One entry of the op table."""
+
+    def __init__(self, name: str, forward: Callable, *, node: str | None, grads: dict[str, Callable] | None,
+                 promote: str, tensors: Sequence[str] | None, inputs: Sequence[str] | None,
+                 outputs: int, differentiable_outputs: int, view: bool, list_input: bool,
+                 scalar_edges: bool, samples: Callable | None, return_type: Any,
+                 differentiable: bool, nondeterministic_samples: bool, float_output: bool) -> None:
+        self.name = name
+        self.forward = forward
+        sig = inspect.signature(forward)
+        params = list(sig.parameters.values())
+        self.param_names = tuple(p.name for p in params)
+        self.defaults = tuple(p.default for p in params)
+        self.nparams = len(params)
+        self.grads = dict(grads or {})
+        self.differentiable = differentiable and bool(self.grads) or (differentiable and outputs > 1)
+        # which params may hold tensors (arrays go to forward), and which get gradients
+        self.inputs = tuple(inputs) if inputs is not None else tuple(self.grads)
+        tensor_names = tuple(tensors) if tensors is not None else self.inputs
+        self.tensor_idx = tuple(self.param_names.index(n) for n in tensor_names)
+        self.input_idx = tuple(self.param_names.index(n) for n in self.inputs)
+        self.promote = promote
+        self.outputs = outputs
+        self.differentiable_outputs = differentiable_outputs
+        self.view = view
+        self.list_input = list_input
+        self.scalar_edges = scalar_edges
+        self.samples = samples
+        self.return_type = return_type
+        self.nondeterministic_samples = nondeterministic_samples
+        self.float_output = float_output
+        self.formulas = tuple(self.grads.get(n) for n in self.inputs)
+        # context slots: params..., result, then <param>_shape / <param>_dtype pseudo params
+        self.ctx_names = list(self.param_names) + ["result"]
+        self.formula_args = tuple(self._formula_arg_slots(f) for f in self.formulas)
+        self.node_cls = type(node, (OpNode,), {"__slots__": (), "_op": self}) if node else None
+        self._saved_slots_cache: dict[tuple, tuple] = {}
+
+    def _formula_arg_slots(self, formula: Callable | None) -> tuple:
+        if formula is None:
+            return ()
+        slots = []
+        for pname in inspect.signature(formula).parameters:
+            if pname in ("grad", "grads"):
+                slots.append(-1)
+                continue
+            if pname not in self.ctx_names:
+                self.ctx_names.append(pname)
+            slots.append(self.ctx_names.index(pname))
+        return tuple(slots)
+
+    def saved_slots(self, needs: tuple) -> tuple:
+        """Context slots the formulas of the inputs in `needs` use (memoised per mask)."""
+        slots = self._saved_slots_cache.get(needs)
+        if slots is None:
+            wanted = set()
+            for need, fslots in zip(needs, self.formula_args):
+                if need:
+                    wanted.update(s for s in fslots if s >= 0)
+            slots = tuple(sorted(wanted))
+            self._saved_slots_cache[needs] = slots
+        return slots
+
+    def saved_attribute(self, node: "OpNode", name: str) -> Any:
+        """`grad_fn._saved_<name>`: what the node saved under a forward parameter's name."""
+        if name not in self.ctx_names:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
+        node._check_not_freed()
+        ctx = node._ctx
+        if ctx is None:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
+        slot = self.ctx_names.index(name)
+        value = node._unpack(slot, ctx)
+        if value is _NOT_SAVED:
+            raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
+        return value
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class _NotSaved:
+    __slots__ = ()
+
+
+_NOT_SAVED = _NotSaved()
+
+
+def version_error(tensor: Any, saved_version: int, current: int, producer: Node | None) -> RuntimeError:
+    from ..autograd.anomaly_mode import is_anomaly_enabled
+    desc = f"[{tensor.type()} [{', '.join(str(s) for s in tensor.shape)}]]"
+    if producer is not None and producer._op is not None:
+        desc += f", which is output {tensor._output_nr} of {producer._op.forward_name()}"
+    if is_anomaly_enabled():
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{desc} is at version {current}; expected version {saved_version} instead. {hint}")
+
+
+def _forward_name(self: OpDef) -> str:
+    node = self.node_cls.__name__ if self.node_cls else self.name
+    base = node[:-len("Backward0")] if node.endswith("Backward0") else node.rsplit("Backward", 1)[0]
+    return base
+
+
+OpDef.forward_name = _forward_name
+
+
+class OpNode(Node):
+    """A node recorded by an op-table entry; the subclass per entry carries torch's name."""
+
+    __slots__ = ()
+
+    @property
+    def num_outputs(self) -> int:  # type: ignore[override]
+        return self._op.differentiable_outputs
+
+    def _unpack(self, slot: int, ctx: tuple) -> Any:
+        """Value of a context slot as a formula sees it (tensors checked against their version)."""
+        entry = ctx[slot]
+        if entry.__class__ is SavedTensor:
+            return entry.unpack(self)
+        if entry.__class__ is list:
+            return [e.unpack(self) if e.__class__ is SavedTensor else e for e in entry]
+        if entry.__class__ is tuple and entry and entry[0].__class__ is SavedTensor:
+            return tuple(e.unpack(self) for e in entry)
+        return entry
+
+    def apply(self, grads: tuple) -> list:
+        op = self._op
+        ctx = self._ctx
+        if ctx is None and self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        if op.differentiable_outputs == 1:
+            grad = grads[0]
+        else:
+            grad = tuple(g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, ctx[-1]))
+        results = []
+        unpacked: dict[int, Any] = {}
+        for i, (node_edge, formula, slots) in enumerate(zip(self._next, op.formulas, op.formula_args)):
+            if node_edge[0] is None:
+                results.append(None)
+                continue
+            args = []
+            for s in slots:
+                if s < 0:
+                    args.append(grad)
+                else:
+                    v = unpacked.get(s, _NOT_SAVED)
+                    if v is _NOT_SAVED:
+                        v = unpacked[s] = self._unpack(s, ctx)
+                    args.append(v)
+            g = formula(*args)
+            if g is not None:
+                shape, dt = self._meta[i]
+                if g._data.shape != shape:
+                    g = g.sum_to_size(shape)
+                if g._data.dtype != dt:
+                    g = g.to(D.from_numpy(dt))
+            results.append(g)
+        return results
+
+
+def _zeros_like_meta(meta: tuple) -> Any:
+    shape, dt = meta
+    return _make(np.zeros(shape, dt), False, None, 0)
+
+
+class SavedTensor:
+    """A tensor saved for backward with its version; see Note [Saved tensors]."""
+
+    __slots__ = ("tensor", "data", "version", "counter", "is_output", "producer", "output_nr")
+
+    def __init__(self, tensor: Any, data: np.ndarray, counter: list, is_output: bool, producer: Node | None,
+                 output_nr: int) -> None:
+        self.tensor = tensor
+        self.data = data
+        self.counter = counter
+        self.version = counter[0]
+        self.is_output = is_output
+        self.producer = producer
+        self.output_nr = output_nr
+
+    def unpack(self, node: Node) -> Any:
+        if self.counter[0] != self.version:
+            t = self.tensor if self.tensor is not None else _make(self.data, False, None, self.output_nr)
+            raise version_error(t, self.version, self.counter[0], node if self.is_output else self.producer)
+        if self.is_output:
+            if _state.enabled and self.output_nr < node.num_outputs:
+                return _make(self.data, True, node, self.output_nr, self.counter)
+            return _make(self.data, False, None, 0, self.counter)
+        return self.tensor
+
+
+def _save_input(value: Any) -> Any:
+    if value.__class__ is Tensor or isinstance(value, Tensor):
+        return SavedTensor(value, value._data, value._version_counter, False, value._grad_fn, value._output_nr)
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# dtype handling (see Note [Type promotion] in _dtype)
+
+def _result_dtype(values: Sequence[Any]) -> D.dtype:
+    dims = zeros = scalars = None
+    promote = D._PROMOTE
+    for v in values:
+        if isinstance(v, Tensor):
+            d = D._BY_NUMPY[v._data.dtype]
+            if v._data.ndim:
+                dims = d if dims is None else promote[(dims, d)]
+            else:
+                zeros = d if zeros is None else promote[(zeros, d)]
+        elif v is not None and not isinstance(v, str):
+            d = D.scalar_dtype(v)
+            scalars = d if scalars is None else promote[(scalars, d)]
+    return D.result_type_of(dims, zeros, scalars)
+
+
+def result_type(*values: Any) -> D.dtype:
+    """torch.result_type over tensors and Python scalars."""
+    return _result_dtype(values)
+
+
+def _to_float(d: D.dtype) -> D.dtype:
+    return d if (d._category >= 2) else D.get_default_dtype()
+
+
+def compute_dtype(op: OpDef, args: tuple) -> D.dtype | None:
+    """The dtype the op computes in (inputs are cast to it), or None when it keeps its inputs'."""
+    kind = op.promote
+    if kind == "none":
+        return None
+    vals = [args[i] for i in op.tensor_idx]
+    if op.list_input:
+        vals = list(vals[0])
+    if kind == "float":  # unary math: integers become the default float dtype
+        return _to_float(D._BY_NUMPY[vals[0]._data.dtype])
+    dt = _result_dtype(vals)
+    if kind == "common_float":
+        return _to_float(dt)
+    return dt
+
+
+def _cast_arrays(op: OpDef, args: list, target: D.dtype) -> None:
+    npd = target.numpy
+    for i in op.tensor_idx:
+        a = args[i]
+        if op.list_input:
+            args[i] = [x if x.dtype == npd else x.astype(npd) for x in a]
+        elif a.__class__ is np.ndarray and a.dtype != npd:
+            args[i] = a.astype(npd)
+
+
+# ---------------------------------------------------------------------------------------
+# dispatch: the hot path
+
+def _edge(t: Any) -> tuple:
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (t._get_accumulator(), 0)
+    return (None, 0)
+
+
+_NONE_EDGE = (None, 0)
+
+
+def dispatch(op: OpDef, args: tuple) -> Any:
+    """Run op's forward on the arrays of `args` and, when grad is on, record a node."""
+    arrays = list(args)
+    record = False
+    grad_on = _state.enabled
+    if op.list_input:
+        i0 = op.tensor_idx[0]
+        seq = args[i0]
+        arrays[i0] = [t._data for t in seq]
+        if grad_on:
+            for t in seq:
+                if t._requires_grad:
+                    record = True
+                    break
+    else:
+        for i in op.tensor_idx:
+            a = args[i]
+            if isinstance(a, Tensor):
+                arrays[i] = a._data
+                if grad_on and a._requires_grad:
+                    record = True
+    if op.promote != "none":
+        target = compute_dtype(op, args)
+        _cast_arrays(op, arrays, target)
+    else:
+        target = None
+    out = op.forward(*arrays)
+    if op.outputs == 1:
+        if out.__class__ is not np.ndarray:
+            out = np.asarray(out, dtype=target.numpy if target is not None and not op.float_output else None)
+        if not (record and op.differentiable):
+            result = _make(out, False, None, 0)
+            if op.view:
+                _mark_view(result, args, op)
+            return result
+        node = _record(op, args)
+        result = _make(out, True, node, 0)
+        if op.view:
+            _mark_view(result, args, op)
+        ctx = node._ctx
+        if ctx is not None and ctx[op.nparams] is _RESULT:
+            ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
+        return result
+    outs = tuple(o if o.__class__ is np.ndarray else np.asarray(o) for o in out)
+    ndiff = op.differentiable_outputs
+    if record and op.differentiable:
+        node = _record(op, args)
+        results = [_make(o, i < ndiff, node if i < ndiff else None, i) for i, o in enumerate(outs)]
+        ctx = node._ctx
+        ctx[-1] = tuple((o.shape, o.dtype) for o in outs[:ndiff])
+        if ctx[op.nparams] is _RESULT:
+            ctx[op.nparams] = tuple(SavedTensor(None, r._data, r._version_counter, True, None, i)
+                                    for i, r in enumerate(results))
+    else:
+        results = [_make(o, False, None, i) for i, o in enumerate(outs)]
+    if op.view:
+        for r in results:
+            _mark_view(r, args, op, multi=True)
+    return op.return_type(*results) if op.return_type is not None else tuple(results)
+
+
+class _ResultMarker:
+    __slots__ = ()
+
+
+_RESULT = _ResultMarker()
+
+
+def _record(op: OpDef, args: tuple) -> Node:
+    """Create the node: input edges, input metadata, and what the needed formulas use.
+
+    The context is a list with one slot per name in `op.ctx_names` plus a last slot for the
+    output metadata of multi-output ops; the result slot is filled once the output exists.
+    """
+    if op.list_input:
+        inputs = list(args[op.input_idx[0]])
+    elif op.scalar_edges:
+        inputs = [args[i] for i in op.input_idx]
+    else:
+        inputs = [args[i] for i in op.input_idx if isinstance(args[i], Tensor)]
+    edges = []
+    meta = []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            edges.append(_edge(t) if t._requires_grad else _NONE_EDGE)
+            meta.append((t._data.shape, t._data.dtype))
+        else:
+            edges.append(_NONE_EDGE)
+            meta.append(None)
+    if op.list_input:
+        needs = (any(e[0] is not None for e in edges),)
+    elif op.scalar_edges:
+        needs = tuple(e[0] is not None for e in edges)
+    else:
+        it = iter(edges)
+        needs = tuple(next(it)[0] is not None if isinstance(args[i], Tensor) else False for i in op.input_idx)
+    slots = op.saved_slots(needs)
+    ctx = None
+    saved_any = False
+    if slots or op.outputs > 1:
+        nparams = op.nparams
+        ctx = [None] * (len(op.ctx_names) + 1)
+        for s in slots:
+            if s < nparams:
+                v = args[s]
+                if op.list_input and s == op.input_idx[0]:
+                    ctx[s] = [_save_input(x) for x in v]
+                    saved_any = True
+                    continue
+                ctx[s] = _save_input(v)
+                if s in op.tensor_idx:
+                    saved_any = True
+            elif s == nparams:
+                ctx[s] = _RESULT
+                saved_any = True
+            else:
+                pname, _, what = op.ctx_names[s].rpartition("_")
+                t = args[op.param_names.index(pname)]
+                if op.list_input and isinstance(t, (list, tuple)):
+                    ctx[s] = [x._data.shape if what == "shape" else D.from_numpy(x._data.dtype) for x in t]
+                else:
+                    ctx[s] = t._data.shape if what == "shape" else D.from_numpy(t._data.dtype)
+    return op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
+
+
+def _mark_view(result: Any, args: tuple, op: OpDef, multi: bool = False) -> None:
+    """Make `result` a view of the first tensor argument (shared version counter and _base)."""
+    src = args[op.tensor_idx[0]]
+    if result._data.base is None and result._data.size:
+        return  # NumPy had to copy (e.g. reshape of a non-contiguous array): not a view
+    base = src._base if src._base is not None else src
+    result._base = base
+    result._version_counter = base._version_counter
+    rest = args[1:]
+    parent_fn = src._view_fn
+
+    def view_fn(root: Any, _op: OpDef = op, _rest: tuple = rest, _parent: Any = parent_fn, _nr: int = result._output_nr):
+        t = _parent(root) if _parent is not None else root
+        out = dispatch(_op, (t,) + _rest)
+        return out[_nr] if isinstance(out, tuple) else out
+
+    result._view_fn = view_fn
+    result._view_multi = multi
+    from ..autograd.grad_mode import _state as gs
+    result._view_created_no_grad = not gs.enabled
+
+
+# ---------------------------------------------------------------------------------------
+# declaring entries
+
+def _make_callable(op: OpDef, name: str) -> Callable:
+    n = op.nparams
+    names = op.param_names
+    defaults = op.defaults
+
+    def bind(args: tuple, kwargs: dict) -> tuple:
+        if len(args) > n:
+            raise TypeError(f"{name}() takes {n} positional arguments but {len(args)} were given")
+        values = list(args) + [REQUIRED] * (n - len(args))
+        for k, v in kwargs.items():
+            key = "self" if k == "input" and "input" not in names else k
+            try:
+                idx = names.index(key)
+            except ValueError:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{k}'") from None
+            if values[idx] is not REQUIRED and idx < len(args):
+                raise TypeError(f"{name}() got multiple values for argument '{k}'")
+            values[idx] = v
+        for i, v in enumerate(values):
+            if v is REQUIRED:
+                if defaults[i] is REQUIRED:
+                    raise TypeError(f"{name}() missing required argument '{names[i]}'")
+                values[i] = defaults[i]
+        return tuple(values)
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != n:
+            args = bind(args, kwargs)
+        return dispatch(op, args)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = op.forward.__doc__
+    fn.op = op  # type: ignore[attr-defined]
+    op.callable_bind = bind
+    return fn
+
+
+def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[str, Callable] | None = None,
+          promote: str = "none", tensors: Sequence[str] | None = None, inputs: Sequence[str] | None = None,
+          function: str | Sequence[str] | None | bool = True, method: str | Sequence[str] | None | bool = True,
+          outputs: int = 1, differentiable_outputs: int | None = None, view: bool = False,
+          list_input: bool = False, scalar_edges: bool = False, samples: Callable | None = None,
+          return_type: Any = None, differentiable: bool = True, nondeterministic_samples: bool = False,
+          float_output: bool = False, inplace: str | Sequence[str] | None = None) -> OpDef:
+    """Declare an op: its forward on arrays, derivative formulas, torch's names, sample inputs.
+
+    `forward`'s parameters are torch's (first one `self`); tensor parameters receive arrays.
+    `grads` maps each differentiable input to its formula (see Note [Formula arguments]).
+    `promote`: 'none' (dtype follows the arrays), 'common' (torch's result type of all tensor
+    inputs and scalars), 'common_float' (same, integers to the default float), 'float' (unary,
+    integers to the default float). `function`/`method`: public names (True: same as `name`).
+    `inplace`: names of in-place methods (`add_`) running this op into self.
+    `scalar_edges`: Python scalars in input positions still get a `(None, 0)` edge, as torch's
+    wrapped numbers do. `samples(dtype)` yields SampleInput for the generated tests.
+    """
+    if name in OPS:
+        raise ValueError(f"op {name} declared twice")
+    op = OpDef(name, forward, node=node, grads=grads, promote=promote, tensors=tensors, inputs=inputs,
+               outputs=outputs, differentiable_outputs=differentiable_outputs if differentiable_outputs is not None
+               else outputs, view=view, list_input=list_input, scalar_edges=scalar_edges, samples=samples,
+               return_type=return_type, differentiable=differentiable,
+               nondeterministic_samples=nondeterministic_samples, float_output=float_output)
+    OPS[name] = op
+    callable_ = _make_callable(op, name)
+    op.callable = callable_
+    for kind, spec, table in (("function", function, FUNCTIONS), ("method", method, METHODS)):
+        if spec is True:
+            spec = [name]
+        elif spec in (None, False):
+            spec = []
+        elif isinstance(spec, str):
+            spec = [spec]
+        for public in spec:
+            if public in table:
+                raise ValueError(f"{kind} {public} declared twice")
+            table[public] = callable_
+    if inplace:
+        from ._inplace import make_inplace
+        for public in ([inplace] if isinstance(inplace, str) else inplace):
+            if public in METHODS:
+                raise ValueError(f"method {public} declared twice")
+            METHODS[public] = make_inplace(op, public)
+    return op
+
+
+def public(name: str, *, method: bool | str = True, function: bool = True) -> Callable:
+    """Register a hand-written public function (an overload selector or composite) by name."""
+    def register(fn: Callable) -> Callable:
+        if function:
+            if name in FUNCTIONS:
+                raise ValueError(f"function {name} declared twice")
+            FUNCTIONS[name] = fn
+        if method:
+            mname = name if method is True else method
+            if mname in METHODS:
+                raise ValueError(f"method {mname} declared twice")
+            METHODS[mname] = fn
+        return fn
+    return register
