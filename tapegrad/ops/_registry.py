@@ -45,7 +45,8 @@ class OpDef:
                  promote: str, tensors: Sequence[str] | None, inputs: Sequence[str] | None,
                  outputs: int, differentiable_outputs: int, view: bool, list_input: bool,
                  scalar_edges: bool, samples: Callable | None, return_type: Any,
-                 differentiable: bool, nondeterministic_samples: bool, float_output: bool) -> None:
+                 differentiable: bool, nondeterministic_samples: bool, float_output: bool,
+                 promote_on: Sequence[str] | None = None) -> None:
         self.name = name
         self.forward = forward
         sig = inspect.signature(forward)
@@ -60,6 +61,8 @@ class OpDef:
         tensor_names = tuple(tensors) if tensors is not None else self.inputs
         self.tensor_idx = tuple(self.param_names.index(n) for n in tensor_names)
         self.input_idx = tuple(self.param_names.index(n) for n in self.inputs)
+        self.promote_idx = (tuple(self.param_names.index(n) for n in promote_on) if promote_on is not None
+                            else self.tensor_idx)
         self.promote = promote
         self.outputs = outputs
         self.differentiable_outputs = differentiable_outputs
@@ -155,11 +158,11 @@ OpDef.forward_name = _forward_name
 class OpNode(Node):
     """A node recorded by an op-table entry; the subclass per entry carries torch's name."""
 
-    __slots__ = ()
+    __slots__ = ("_nout",)
 
     @property
     def num_outputs(self) -> int:  # type: ignore[override]
-        return self._op.differentiable_outputs
+        return 1 if self._op.outputs == 1 else self._nout
 
     def _unpack(self, slot: int, ctx: tuple) -> Any:
         """Value of a context slot as a formula sees it (tensors checked against their version)."""
@@ -181,6 +184,8 @@ class OpNode(Node):
             grad = grads[0]
         else:
             grad = tuple(g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, ctx[-1]))
+        if op.list_input:
+            return self._apply_list(grad, ctx)
         results = []
         unpacked: dict[int, Any] = {}
         for i, (node_edge, formula, slots) in enumerate(zip(self._next, op.formulas, op.formula_args)):
@@ -203,6 +208,25 @@ class OpNode(Node):
                     g = g.sum_to_size(shape)
                 if g._data.dtype != dt:
                     g = g.to(D.from_numpy(dt))
+            results.append(g)
+        return results
+
+
+    def _apply_list(self, grad: Any, ctx: Any) -> list:
+        """Ops over a list of tensors (cat, stack): one formula returns a gradient per element."""
+        op = self._op
+        args = [grad if s < 0 else self._unpack(s, ctx) for s in op.formula_args[0]]
+        grads = op.formulas[0](*args)
+        results = []
+        for (node, _), g, meta in zip(self._next, grads, self._meta):
+            if node is None or g is None:
+                results.append(None)
+                continue
+            shape, dt = meta
+            if g._data.shape != shape:
+                g = g.sum_to_size(shape)
+            if g._data.dtype != dt:
+                g = g.to(D.from_numpy(dt))
             results.append(g)
         return results
 
@@ -277,7 +301,7 @@ def compute_dtype(op: OpDef, args: tuple) -> D.dtype | None:
     kind = op.promote
     if kind == "none":
         return None
-    vals = [args[i] for i in op.tensor_idx]
+    vals = [args[i] for i in op.promote_idx]
     if op.list_input:
         vals = list(vals[0])
     if kind == "float":  # unary math: integers become the default float dtype
@@ -290,7 +314,7 @@ def compute_dtype(op: OpDef, args: tuple) -> D.dtype | None:
 
 def _cast_arrays(op: OpDef, args: list, target: D.dtype) -> None:
     npd = target.numpy
-    for i in op.tensor_idx:
+    for i in op.promote_idx:
         a = args[i]
         if op.list_input:
             args[i] = [x if x.dtype == npd else x.astype(npd) for x in a]
@@ -357,9 +381,10 @@ def dispatch(op: OpDef, args: tuple) -> Any:
             ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
         return result
     outs = tuple(o if o.__class__ is np.ndarray else np.asarray(o) for o in out)
-    ndiff = op.differentiable_outputs
+    ndiff = op.differentiable_outputs if op.differentiable_outputs >= 0 else len(outs)
     if record and op.differentiable:
         node = _record(op, args)
+        node._nout = ndiff
         results = [_make(o, i < ndiff, node if i < ndiff else None, i) for i, o in enumerate(outs)]
         ctx = node._ctx
         ctx[-1] = tuple((o.shape, o.dtype) for o in outs[:ndiff])
@@ -507,7 +532,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
           outputs: int = 1, differentiable_outputs: int | None = None, view: bool = False,
           list_input: bool = False, scalar_edges: bool = False, samples: Callable | None = None,
           return_type: Any = None, differentiable: bool = True, nondeterministic_samples: bool = False,
-          float_output: bool = False, inplace: str | Sequence[str] | None = None) -> OpDef:
+          float_output: bool = False, inplace: str | Sequence[str] | None = None,
+          promote_on: Sequence[str] | None = None) -> OpDef:
     """Declare an op: its forward on arrays, derivative formulas, torch's names, sample inputs.
 
     `forward`'s parameters are torch's (first one `self`); tensor parameters receive arrays.
@@ -517,7 +543,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
     integers to the default float). `function`/`method`: public names (True: same as `name`).
     `inplace`: names of in-place methods (`add_`) running this op into self.
     `scalar_edges`: Python scalars in input positions still get a `(None, 0)` edge, as torch's
-    wrapped numbers do. `samples(dtype)` yields SampleInput for the generated tests.
+    wrapped numbers do. `promote_on`: the params whose dtypes decide the result type (default:
+    all tensor params). `samples()` yields Sample inputs for the generated tests.
     """
     if name in OPS:
         raise ValueError(f"op {name} declared twice")
@@ -525,7 +552,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
                outputs=outputs, differentiable_outputs=differentiable_outputs if differentiable_outputs is not None
                else outputs, view=view, list_input=list_input, scalar_edges=scalar_edges, samples=samples,
                return_type=return_type, differentiable=differentiable,
-               nondeterministic_samples=nondeterministic_samples, float_output=float_output)
+               nondeterministic_samples=nondeterministic_samples, float_output=float_output,
+               promote_on=promote_on)
     OPS[name] = op
     callable_ = _make_callable(op, name)
     op.callable = callable_

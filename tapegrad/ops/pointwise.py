@@ -12,7 +12,10 @@ from ._samples import arr, away, pos, unary
 def unary_op(name: str, forward: Callable, node: str, grad: Callable, *, samples: Any = None,
              promote: str = "float", inplace: bool = True, method: Any = True, function: Any = True) -> Any:
     """Declare a one-input pointwise op whose formula is `grad(grad, self, result)`-style."""
-    return defop(name, forward, node=node, promote=promote, grads={"self": grad},
+    def array_forward(self):
+        return forward(self)
+    array_forward.__doc__ = f"torch.{name} elementwise."
+    return defop(name, array_forward, node=node, promote=promote, grads={"self": grad},
                  inplace=name + "_" if inplace else None, samples=samples or unary(),
                  method=method, function=function)
 
@@ -36,7 +39,7 @@ RELU = unary_op("relu", lambda x: np.maximum(x, 0, dtype=x.dtype), "ReluBackward
                 lambda grad, result: grad * (result > 0), promote="none", samples=unary(away))
 ABS = unary_op("abs", np.abs, "AbsBackward0", lambda grad, self: grad * self.sign(), promote="none",
                samples=unary(away), method=("abs", "absolute"), function=("abs", "absolute"))
-SIGN = defop("sign", np.sign, node="SignBackward0", promote="none", inplace="sign_",
+SIGN = defop("sign", lambda self: np.sign(self), node="SignBackward0", promote="none", inplace="sign_",
              grads={"self": lambda grad: grad * 0}, samples=unary(away))
 RECIPROCAL = unary_op("reciprocal", lambda x: np.reciprocal(x), "ReciprocalBackward0",
                       lambda grad, result: -grad * (result * result), samples=unary(pos))

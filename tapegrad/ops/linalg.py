@@ -1,0 +1,198 @@
+"""Matrix products: mm, mv, dot, bmm, addmm, outer, and matmul composed from them as torch does.
+
+Note [matmul's graph]
+torch.matmul is a composite: 1-d @ 1-d is dot, 2-d @ 2-d is mm, 1-d @ 2-d is mm of the
+unsqueezed vector followed by a squeeze (SqueezeBackward4), 2-d @ 1-d is mv, and higher ranks
+fold the batch into mm or bmm and reshape the result (UnsafeViewBackward0). Building it the
+same way gives the same grad_fn names as torch.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from . import _registry as R
+from ._registry import defop, dispatch, public
+from ._samples import Sample, arr
+from .comparison import broadcast_shapes_or_raise
+
+
+def _dt(a: np.ndarray) -> D.dtype:
+    return D.from_numpy(a.dtype)
+
+
+def _check_same_dtype(a: np.ndarray, b: np.ndarray) -> None:
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dt(a).name} != {_dt(b).name}")
+
+
+def _mm(self, mat2):
+    if self.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if self.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x{self.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    _check_same_dtype(self, mat2)
+    return np.matmul(self, mat2)
+
+
+MM = defop("mm", _mm, node="MmBackward0",
+           grads={"self": lambda grad, mat2: grad.mm(mat2.t()),
+                  "mat2": lambda grad, self: self.t().mm(grad)},
+           samples=lambda: iter([Sample(arr(3, 4), arr(4, 5)), Sample(arr(1, 3), arr(3, 1)), Sample(arr(0, 3), arr(3, 2)),
+                                 Sample(arr(2, 0), arr(0, 3))]))
+
+
+def _mv(self, vec):
+    if self.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {self.ndim}, {vec.ndim}")
+    if self.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x{self.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+    _check_same_dtype(self, vec)
+    return np.matmul(self, vec)
+
+
+MV = defop("mv", _mv, node="MvBackward0",
+           grads={"self": lambda grad, vec: grad.unsqueeze(1).mm(vec.unsqueeze(0)),
+                  "vec": lambda grad, self: self.t().mv(grad)},
+           samples=lambda: iter([Sample(arr(3, 4), arr(4)), Sample(arr(0, 2), arr(2))]))
+
+
+def _dot(self, tensor):
+    if self.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and {tensor.ndim}D tensors")
+    if self.shape[0] != tensor.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src [{tensor.shape[0]}] "
+                           f"to have the same number of elements, but got {self.shape[0]} and {tensor.shape[0]} "
+                           "elements respectively")
+    if self.dtype != tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_dt(self)._legacy} and "
+                           f"{_dt(tensor)._legacy}")
+    return np.dot(self, tensor)
+
+
+DOT = defop("dot", _dot, node="DotBackward0",
+            grads={"self": lambda grad, tensor: grad * tensor,
+                   "tensor": lambda grad, self: grad * self},
+            samples=lambda: iter([Sample(arr(4), arr(4)), Sample(arr(0), arr(0))]))
+
+
+def _bmm(self, mat2):
+    if self.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if mat2.shape[:2] != (self.shape[0], self.shape[2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _check_same_dtype(self, mat2)
+    return np.matmul(self, mat2)
+
+
+BMM = defop("bmm", _bmm, node="BmmBackward0",
+            grads={"self": lambda grad, mat2: grad.bmm(mat2.transpose(1, 2)),
+                   "mat2": lambda grad, self: self.transpose(1, 2).bmm(grad)},
+            samples=lambda: iter([Sample(arr(2, 3, 4), arr(2, 4, 5)), Sample(arr(0, 3, 4), arr(0, 4, 2))]))
+
+
+def _addmm(self, mat1, mat2, beta=1, alpha=1):
+    prod = _mm(mat1, mat2)
+    broadcast_shapes_or_raise(self.shape, prod.shape)
+    if self.dtype != prod.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dt(self)._legacy} and "
+                           f"{_dt(prod)._legacy}")
+    out = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return np.broadcast_to(out, np.broadcast_shapes(self.shape, prod.shape)).copy()
+    return out + (self if beta == 1 else self * beta)
+
+
+def _scale(g: Any, k: Any) -> Any:
+    return g if k == 1 else g * k
+
+
+ADDMM = defop("addmm", _addmm, node="AddmmBackward0",
+              grads={"self": lambda grad, beta: _scale(grad, beta),
+                     "mat1": lambda grad, mat2, alpha: _scale(grad.mm(mat2.t()), alpha),
+                     "mat2": lambda grad, mat1, alpha: _scale(mat1.t().mm(grad), alpha)},
+              samples=lambda: iter([Sample(arr(3, 5), arr(3, 4), arr(4, 5)), Sample(arr(5), arr(3, 4), arr(4, 5)),
+                                    Sample(arr(3, 5), arr(3, 4), arr(4, 5), beta=0.5, alpha=2.0)]))
+
+
+def _baddbmm(self, batch1, batch2, beta=1, alpha=1):
+    prod = _bmm(batch1, batch2)
+    out = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return np.broadcast_to(out, np.broadcast_shapes(self.shape, prod.shape)).copy()
+    return out + (self if beta == 1 else self * beta)
+
+
+BADDBMM = defop("baddbmm", _baddbmm, node="BaddbmmBackward0",
+                grads={"self": lambda grad, beta: _scale(grad, beta),
+                       "batch1": lambda grad, batch2, alpha: _scale(grad.bmm(batch2.transpose(1, 2)), alpha),
+                       "batch2": lambda grad, batch1, alpha: _scale(batch1.transpose(1, 2).bmm(grad), alpha)},
+                samples=lambda: iter([Sample(arr(2, 3, 5), arr(2, 3, 4), arr(2, 4, 5)),
+                                      Sample(arr(5), arr(2, 3, 4), arr(2, 4, 5), beta=0.5, alpha=2.0)]))
+
+
+@public("outer")
+def outer(input: Any, vec2: Any) -> Any:
+    """Outer product of two vectors (torch builds it as input.view(-1, 1) * vec2)."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    return input.view(-1, 1) * vec2
+
+
+@public("ger")
+def ger(input: Any, vec2: Any) -> Any:
+    """Alias of outer."""
+    return outer(input, vec2)
+
+
+# --- matmul (see Note [matmul's graph]) --------------------------------------------------
+@public("matmul")
+def matmul(input: Any, other: Any) -> Any:
+    """Matrix product with torch's rules for 1-d operands and batch broadcasting."""
+    a, b = input, other
+    da, db = a._data.ndim, b._data.ndim
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    if da == 1 and db == 1:
+        return dispatch(DOT, (a, b))
+    if da == 2 and db == 1:
+        return dispatch(MV, (a, b))
+    if da == 1 and db == 2:
+        out = dispatch(MM, (a.unsqueeze(0), b))
+        return dispatch(R.OPS["_squeeze_matmul"], (out, 0))
+    if da == 2 and db == 2:
+        return dispatch(MM, (a, b))
+    if da >= 3 and db <= 2:
+        # fold a's batch dims into the rows of one mm
+        rows = a._data.shape[:-1]
+        folded = a.reshape(-1, a._data.shape[-1])
+        if db == 1:
+            out = dispatch(MV, (folded, b))
+            return dispatch(R.OPS["_unsafe_view"], (out, rows))
+        out = dispatch(MM, (folded, b))
+        return dispatch(R.OPS["_unsafe_view"], (out, rows + (b._data.shape[-1],)))
+    # batched: broadcast the batch dims, then bmm
+    a2 = a.unsqueeze(0) if da == 1 else a
+    b2 = b.unsqueeze(-1) if db == 1 else b
+    sa, sb = a2._data.shape, b2._data.shape
+    batch = broadcast_shapes_or_raise(sa[:-2], sb[:-2])
+    n, k, m = sa[-2], sa[-1], sb[-1]
+    if sb[-2] != k:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{int(np.prod(batch))}, {k}] but got: [{int(np.prod(batch))}, {sb[-2]}].")
+    bsz = int(np.prod(batch)) if batch else 1
+    ea = a2.expand(batch + (n, k)).reshape(bsz, n, k)
+    eb = b2.expand(batch + (k, m)).reshape(bsz, k, m)
+    out = dispatch(BMM, (ea, eb))
+    shape = batch + ((n,) if da > 1 else ()) + ((m,) if db > 1 else ())
+    return dispatch(R.OPS["_unsafe_view"], (out, shape))
