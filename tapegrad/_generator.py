@@ -1,0 +1,418 @@
+"""A random generator whose draws are bit-identical to torch's CPU generator.
+
+torch's CPU generator is MT19937 seeded with the reference ``init_genrand``; NumPy's
+legacy-seeded ``MT19937`` yields the same stream of 32-bit words.  Every sampler below
+consumes words in exactly the order torch's CPU kernels do and turns them into values
+with the same arithmetic, down to the rounding of each step, so that
+``tapegrad.manual_seed(s); tapegrad.randn(...)`` reproduces ``torch``'s numbers.
+
+This module works on NumPy arrays only (no tapegrad imports); tensors wrap it.
+
+Note [Fused multiply-add]
+    torch's CPU kernels are compiled with FMA contraction, so several ``a * b + c``
+    in them round once, not twice.  NumPy has no fma ufunc: ``_fma32`` and ``_fma64``
+    below compute a correctly rounded ``a * b + c`` from exact float64 / double-double
+    pieces.  Each use cites this note.
+
+Note [glibc maths]
+    Where torch calls ``std::log`` (and friends) on doubles, the bits come from glibc.
+    NumPy's own float64 ``log``/``log1p``/``exp``/``tan`` are SIMD versions that differ from
+    glibc in the last bit now and then, so those go through ``math`` (which calls the C
+    library).  NumPy's float64 ``sin``/``cos`` do call the C library and are used directly.
+"""
+
+import math
+import secrets
+import struct
+
+import numpy as np
+
+__all__ = ["Generator", "DEFAULT_SEED", "STATE_SIZE"]
+
+DEFAULT_SEED = 67280421310721  # the seed torch's default CPU generator starts from
+STATE_SIZE = 5056  # bytes in torch.get_rng_state()
+
+_N = 624  # MT19937 state words
+_U64 = np.uint64
+_F32, _F64, _F16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
+_MASK24 = np.uint32(0xFFFFFF)
+_MASK53 = _U64((1 << 53) - 1)
+_TWO_PI = 2.0 * math.pi
+_TWO_PI_F32 = np.float32(_TWO_PI)
+_CHUNK = 1 << 14  # pairs per chunk in the float32 normal transform (keeps work in cache)
+
+# Layout of torch's CPU generator state (THGeneratorStateNew), little endian.
+_HEAD = struct.Struct("<QiiQ")  # initial seed, left, seeded, next
+_KEY_OFFSET = _HEAD.size  # 624 words stored as uint64
+_NORMAL_OFFSET = _KEY_OFFSET + 8 * _N  # normal_x, normal_y, normal_rho, normal_is_valid
+_NORMAL = struct.Struct("<dddi")
+_FLOAT_OFFSET = 5048  # next_float_normal_sample, is_valid
+_FLOAT = struct.Struct("<f?")
+
+
+# --------------------------------------------------------------------------- exact helpers
+
+def _fma32(a, b, c):
+    """Correctly rounded float32 ``a * b + c`` (Note [Fused multiply-add]).
+
+    ``a * b`` is exact in float64; the float64 sum rounds once more, and rounding that to
+    float32 is wrong only when the float64 sum lands exactly halfway between two floats
+    while the exact sum does not.  Those rare halfway cases are repaired from the exact
+    error of the float64 addition.
+    """
+    p = np.multiply(a, b, dtype=np.float64)
+    c64 = np.asarray(c, np.float64)
+    s = p + c64
+    r = s.astype(np.float32)
+    tie = (s.view(_U64) & _U64(0x1FFFFFFF)) == _U64(0x10000000)
+    if tie.any():
+        r = np.array(r, copy=True)
+        p_, c_, s_ = (np.broadcast_to(v, s.shape)[tie] for v in (p, c64, s))
+        bb = s_ - p_
+        err = (p_ - (s_ - bb)) + (c_ - bb)
+        r_ = r[tie]
+        r_exact = r_.astype(np.float64) == s_  # cannot happen for a true tie
+        towards = np.where(err > 0, np.float32(np.inf), np.float32(-np.inf))
+        below = np.where(r_.astype(np.float64) > s_, np.nextafter(r_, np.float32(-np.inf)), r_)
+        above = np.where(r_.astype(np.float64) < s_, np.nextafter(r_, np.float32(np.inf)), r_)
+        fixed = np.where(err > 0, above, np.where(err < 0, below, r_))
+        r[tie] = np.where(r_exact, r_, fixed)
+        del towards
+    return r
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    c = a * 134217729.0  # 2**27 + 1, Veltkamp
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _fma64(a, b, c):
+    """Correctly rounded float64 ``a * b + c`` (Note [Fused multiply-add]).
+
+    Boldo and Melquiond's emulation: exact product and sum, then the low parts are
+    added with round-to-odd before the one final round-to-nearest.
+    """
+    a, b, c = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(b, np.float64),
+                                  np.asarray(c, np.float64))
+    ph = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl
+    th, tl = _two_sum(c, ph)
+    v, e = _two_sum(tl, pl)
+    even = (v.view(np.int64) & 1) == 0
+    bump = (e != 0) & even & (v != 0)
+    if bump.any():
+        v = np.where(bump, np.nextafter(v, np.where(e > 0, np.inf, -np.inf)), v)
+    return th + v
+
+
+def _libm(fn, x):
+    """Apply a ``math`` function elementwise, for glibc's exact bits (Note [glibc maths])."""
+    x = np.asarray(x, np.float64)
+    return np.fromiter(map(fn, x.ravel().tolist()), np.float64, x.size).reshape(x.shape)
+
+
+def _shape_of(shape):
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(s) for s in shape)
+
+
+# ---------------------------------------------------- torch's AVX2 float32 Box-Muller
+
+_LOG_P = tuple(np.float32(v) for v in (
+    7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+    -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1))
+_LOG_Q1 = np.float32(-2.12194440e-4)
+_LOG_Q2 = np.float32(0.693359375)
+_SQRTHF = np.float32(0.707106781186547524)
+_FOPI = np.float32(1.27323954473516)
+_DP1, _DP2, _DP3 = (np.float32(v) for v in (
+    -0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8))
+_COS_P = tuple(np.float32(v) for v in (
+    2.443315711809948e-005, -1.388731625493765e-003, 4.166664568298827e-002))
+_SIN_P = tuple(np.float32(v) for v in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
+
+
+def _avx2_log(x):
+    """torch's ``log256_ps`` (cephes ``logf``) on float32 in (0, 1], as compiled (FMA)."""
+    bits = x.view(np.int32)
+    e = ((bits >> 23) - 126).astype(np.float32)
+    xm = ((bits & np.int32(-0x7F800001)) | np.int32(0x3F000000)).view(np.float32)
+    small = xm < _SQRTHF
+    e -= small
+    x = xm - np.float32(1.0)
+    x += np.where(small, xm, np.float32(0.0))  # both steps exact
+    z = x * x
+    x64 = x.astype(np.float64)
+    y = np.full(x.shape, _LOG_P[0], np.float32)
+    for p in _LOG_P[1:]:  # Horner, one fma per step (Note [Fused multiply-add])
+        y = _fma32(y, x64, p)
+    y *= x
+    y = _fma32(y, z, e * _LOG_Q1)
+    y -= z * np.float32(0.5)  # a contracted fma, but z * 0.5 is exact
+    x += y
+    x += e * _LOG_Q2  # likewise exact product
+    return x
+
+
+def _avx2_sincos(x):
+    """torch's ``sincos256_ps`` (cephes ``sinf``/``cosf``) for x >= 0, as compiled (FMA)."""
+    j = (x * _FOPI).astype(np.int32)
+    j += 1
+    j &= np.int32(~1)
+    y = j.astype(np.float32)
+    sin_sign = (j & 4) << 29
+    cos_sign = (~(j - 2) & 4) << 29
+    use_sin_poly = (j & 2) == 0
+    x = x + y * _DP1  # exact products: the contracted fmas round once anyway
+    x += y * _DP2
+    x = _fma32(y, _DP3, x)
+    z = x * x
+    c = _fma32(_COS_P[0], z, _COS_P[1])
+    c = _fma32(c, z, _COS_P[2])
+    c *= z
+    c = _fma32(c, z, -(z * np.float32(0.5)))
+    c += np.float32(1.0)
+    s = _fma32(_SIN_P[0], z, _SIN_P[1])
+    s = _fma32(s, z, _SIN_P[2])
+    s *= z
+    s = _fma32(s, x, x)
+    sin_v = np.where(use_sin_poly, s, c)
+    cos_v = np.where(use_sin_poly, c, s)
+    return sin_v, sin_sign, cos_v, cos_sign
+
+
+def _avx2_box_muller(k1, k2):
+    """One ``normal_fill_16_AVX2`` over many blocks.
+
+    ``k1``/``k2`` are the low 24 bits of the words drawn for ``data[0:8]`` and
+    ``data[8:16]`` of each block; returns the float32 values for those two halves.
+    """
+    u1 = np.float32(1.0) - k1.astype(np.float32) * np.float32(2.0 ** -24)  # exact
+    radius = np.sqrt(np.float32(-2.0) * _avx2_log(u1))
+    theta = _TWO_PI_F32 * (k2.astype(np.float32) * np.float32(2.0 ** -24))
+    sin_v, sin_sign, cos_v, cos_sign = _avx2_sincos(theta)
+    first = ((radius * cos_v).view(np.int32) ^ cos_sign).view(np.float32)
+    second = ((radius * sin_v).view(np.int32) ^ sin_sign).view(np.float32)
+    return first, second
+
+
+# ----------------------------------------------------------------------------- generator
+
+class Generator:
+    """torch's CPU generator (``torch.Generator()``) drawing into NumPy arrays.
+
+    Each sampler advances the state exactly as the matching torch CPU kernel does, so
+    mixed sequences of calls stay in step with torch.  Shapes are filled in C order
+    (torch fills a fresh contiguous tensor in memory order).
+    """
+
+    __slots__ = ("_bits", "_words_of", "_seed", "_fresh", "_next_double", "_next_float")
+
+    def __init__(self, seed=DEFAULT_SEED):
+        self._bits = np.random.MT19937()
+        self._words_of = np.random.RandomState(self._bits)
+        self.manual_seed(seed)
+
+    # ------------------------------------------------------------------- seeding / state
+
+    def manual_seed(self, seed):
+        """Seed as ``torch.Generator.manual_seed``: any int in [-2**63, 2**64)."""
+        seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise RuntimeError("Overflow when unpacking long long")
+        seed &= (1 << 64) - 1  # negative seeds wrap, as torch's uint64 does
+        self._seed = seed
+        self._bits._legacy_seeding(seed & 0xFFFFFFFF)  # init_genrand takes the low word
+        self._fresh = True
+        self._next_double = None  # cached second Box-Muller value, as torch keeps
+        self._next_float = None
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        """Reseed from the operating system's entropy and return the new seed."""
+        s = secrets.randbits(64)
+        self.manual_seed(s)
+        return s
+
+    def get_state(self):
+        """The state as a uint8 array in torch's ``get_rng_state()`` byte layout."""
+        st = self._bits.state["state"]
+        pos = int(st["pos"])
+        left = _N + 1 - pos
+        nxt = 0 if self._fresh else pos
+        buf = bytearray(STATE_SIZE)
+        _HEAD.pack_into(buf, 0, self._seed, left, 1, nxt)
+        buf[_KEY_OFFSET:_NORMAL_OFFSET] = np.asarray(st["key"], "<u8").tobytes()
+        valid = self._next_double is not None
+        _NORMAL.pack_into(buf, _NORMAL_OFFSET, 0.0, self._next_double if valid else 0.0, 0.0,
+                          int(valid))
+        fvalid = self._next_float is not None
+        _FLOAT.pack_into(buf, _FLOAT_OFFSET, self._next_float if fvalid else 0.0, fvalid)
+        return np.frombuffer(bytes(buf), np.uint8).copy()
+
+    def set_state(self, state):
+        """Restore a state from ``get_state`` (or from torch's ``get_rng_state()``)."""
+        buf = np.ascontiguousarray(state).view(np.uint8).tobytes()
+        if len(buf) != STATE_SIZE:
+            raise RuntimeError(f"Expected either a THGeneratorState of size 5048 or a "
+                               f"THGeneratorStateNew of size {STATE_SIZE} but found the "
+                               f"input RNG state size to be {len(buf)}")
+        seed, left, _, nxt = _HEAD.unpack_from(buf, 0)
+        if not 1 <= left <= _N:
+            raise RuntimeError(f"The input RNG state is invalid: left={left}")
+        key = np.frombuffer(buf, "<u8", _N, _KEY_OFFSET).astype(np.uint32)
+        self._bits.state = {"bit_generator": "MT19937",
+                            "state": {"key": key, "pos": _N + 1 - left}}
+        self._seed = seed
+        self._fresh = left == 1 and nxt == 0
+        _, normal_y, _, valid = _NORMAL.unpack_from(buf, _NORMAL_OFFSET)
+        self._next_double = normal_y if valid else None
+        fval, fvalid = _FLOAT.unpack_from(buf, _FLOAT_OFFSET)
+        self._next_float = fval if fvalid else None
+
+    # ------------------------------------------------------------------------ raw words
+
+    def _words(self, n):
+        """The next ``n`` 32-bit outputs, in order (torch's ``random()``)."""
+        if n <= 0:
+            return np.empty(0, np.uint32)
+        self._fresh = False
+        return self._words_of.randint(0, 1 << 32, size=n, dtype=np.uint32)
+
+    def _words64(self, n):
+        """The next ``n`` 64-bit values from word pairs, first word high (``random64()``)."""
+        w = self._words(2 * n).view(_U64)  # little endian: the first word sits low
+        return (w << _U64(32)) | (w >> _U64(32))
+
+    def _unit_float32(self, n):
+        return (self._words(n) & _MASK24).view(np.int32).astype(np.float32) * np.float32(2.0 ** -24)
+
+    def _unit_float64(self, n):
+        return (self._words64(n) & _MASK53).astype(np.float64) * 2.0 ** -53
+
+    # -------------------------------------------------------------------------- uniform
+
+    def uniform(self, shape, dtype=np.float32, low=0.0, high=1.0):
+        """``torch.rand`` / ``Tensor.uniform_(from, to)``.
+
+        float32 and float16 use one word per value (24 random bits, float16 rounds the
+        float32 value), float64 two words (53 bits).  Scaling is ``x * (to - from) + from``
+        with one rounding (Note [Fused multiply-add]).
+        """
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        n = math.prod(shape)
+        if dtype == _F64:
+            x = self._unit_float64(n)
+            if low != 0.0 or high != 1.0:
+                x = _fma64(x, float(high) - float(low), float(low))
+            return x.reshape(shape)
+        if dtype == _F32:
+            x = self._unit_float32(n)
+            if low != 0.0 or high != 1.0:
+                lo, hi = np.float32(low), np.float32(high)
+                x = _fma32(x, hi - lo, lo)
+            return x.reshape(shape)
+        if dtype == _F16:
+            x = self._unit_float32(n)
+            if low != 0.0 or high != 1.0:
+                lo = np.float32(np.float16(low))
+                span = np.float32(np.float16(np.float32(np.float16(high)) - lo))
+                x = _fma32(x, span, lo)
+            return x.astype(np.float16).reshape(shape)
+        raise TypeError(f"uniform: unsupported dtype {dtype}")
+
+    # --------------------------------------------------------------------------- normal
+
+    def _standard_normal_double(self):
+        """torch's ``normal_distribution<double>``: Box-Muller, the sine kept for next time."""
+        if self._next_double is not None:
+            v, self._next_double = self._next_double, None
+            return v
+        u1, u2 = self._unit_float64(2).tolist()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = _TWO_PI * u1
+        self._next_double = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def _normal_serial(self, n, dtype, mean, std):
+        z = np.array([self._standard_normal_double() for _ in range(n)], np.float64)
+        if mean != 0.0 or std != 1.0:
+            z = _fma64(z, float(std), float(mean))
+        return z.astype(dtype)
+
+    def normal(self, shape, dtype=np.float32, mean=0.0, std=1.0):
+        """``torch.randn`` / ``Tensor.normal_(mean, std)``.
+
+        Fewer than 16 values: one Box-Muller pair per two values from two float64
+        uniforms, with torch's cached second value (shared by all dtypes, cleared by
+        ``manual_seed``).  16 or more: torch's ``normal_fill`` -- uniforms of the dtype
+        for every value, then Box-Muller over blocks of 16 (``data[i]`` and
+        ``data[i + 8]`` as a pair), and when the size is not a multiple of 16 the last
+        16 values are redone from 16 fresh uniforms.
+        """
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        n = math.prod(shape)
+        if dtype not in (_F32, _F64, _F16):
+            raise TypeError(f"normal: unsupported dtype {dtype}")
+        if n < 16:
+            return self._normal_serial(n, dtype, mean, std).reshape(shape)
+        if dtype == _F32:
+            out = self._normal_fill_float32(n)
+            if mean != 0.0 or std != 1.0:
+                out = _fma32(out, np.float32(std), np.float32(mean))
+        elif dtype == _F64:
+            out = self._normal_fill_float64(n)
+            if mean != 0.0 or std != 1.0:
+                out = _fma64(out, float(std), float(mean))
+        else:
+            out = self._normal_fill_float16(n, mean, std)
+        return out.reshape(shape)
+
+    def _normal_fill_float32(self, n):
+        words = self._words(n)
+        tail = self._words(16) if n % 16 else None
+        out = np.empty(n, np.float32)
+        blocks = n // 16
+        k = (words[:16 * blocks] & _MASK24).view(np.int32).reshape(blocks, 16)
+        res = out[:16 * blocks].reshape(blocks, 16)
+        step = _CHUNK // 8
+        for start in range(0, blocks, step):
+            part = k[start:start + step]
+            first, second = _avx2_box_muller(part[:, :8], part[:, 8:])
+            res[start:start + step, :8] = first
+            res[start:start + step, 8:] = second
+        if tail is not None:
+            t = (tail & _MASK24).view(np.int32)
+            first, second = _avx2_box_muller(t[:8], t[8:])
+            out[n - 16:n - 8] = first
+            out[n - 8:] = second
+        return out
+
+    def _box_muller_float64(self, u):
+        """``normal_fill_16`` for doubles over rows of 16 uniforms (glibc log)."""
+        radius = np.sqrt(-2.0 * _libm(math.log, 1.0 - u[:, :8]))
+        theta = _TWO_PI * u[:, 8:]
+        return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+
+    def _normal_fill_float64(self, n):
+        u = self._unit_float64(n)
+        tail = self._unit_float64(16) if n % 16 else None
+        blocks = n // 16
+        out = np.empty(n, np.float64)
+        out[:16 * blocks] = self._box_muller_float64(u[:16 * blocks].reshape(blocks, 16)).ravel()
+        if tail is not None:
+            out[n - 16:] = self._box_muller_float64(tail.reshape(1, 16)).ravel()
+        return out
