@@ -310,29 +310,26 @@ class Generator:
 
         float32 and float16 use one word per value (24 random bits, float16 rounds the
         float32 value), float64 two words (53 bits).  Scaling is ``x * (to - from) + from``
-        with one rounding (Note [Fused multiply-add]).
+        with one rounding (Note [Fused multiply-add]); a value that rounds to ``to`` is
+        replaced by ``from``, as torch does.
         """
         shape, dtype = _shape_of(shape), np.dtype(dtype)
         n = math.prod(shape)
         if dtype == _F64:
+            lo, hi = float(low), float(high)
             x = self._unit_float64(n)
-            if low != 0.0 or high != 1.0:
-                x = _fma64(x, float(high) - float(low), float(low))
-            return x.reshape(shape)
-        if dtype == _F32:
+            if lo != 0.0 or hi != 1.0:
+                x = _fma64(x, hi - lo, lo)
+        elif dtype in (_F32, _F16):
+            lo, hi = np.float32(dtype.type(low)), np.float32(dtype.type(high))
             x = self._unit_float32(n)
-            if low != 0.0 or high != 1.0:
-                lo, hi = np.float32(low), np.float32(high)
-                x = _fma32(x, hi - lo, lo)
-            return x.reshape(shape)
-        if dtype == _F16:
-            x = self._unit_float32(n)
-            if low != 0.0 or high != 1.0:
-                lo = np.float32(np.float16(low))
-                span = np.float32(np.float16(np.float32(np.float16(high)) - lo))
-                x = _fma32(x, span, lo)
-            return x.astype(np.float16).reshape(shape)
-        raise TypeError(f"uniform: unsupported dtype {dtype}")
+            if lo != 0.0 or hi != 1.0:
+                x = _fma32(x, np.float32(dtype.type(hi - lo)), lo)
+            x = x.astype(dtype, copy=False)
+        else:
+            raise TypeError(f"uniform: unsupported dtype {dtype}")
+        x[x == dtype.type(hi)] = dtype.type(lo)  # torch never returns `to`: it maps to `from`
+        return x.reshape(shape)
 
     # --------------------------------------------------------------------------- normal
 
@@ -416,3 +413,239 @@ class Generator:
         if tail is not None:
             out[n - 16:] = self._box_muller_float64(tail.reshape(1, 16)).ravel()
         return out
+
+    def _normal_fill_float16(self, n, mean, std):
+        """float16 ``normal_fill``: float32 uniforms and arithmetic, rounded at the end.
+
+        Not bit-identical to torch 2.13, which vectorises this path with its own float
+        maths and a different tail; see the module's known gaps in the report.
+        """
+        u = self._unit_float32(n)
+        tail = self._unit_float32(16) if n % 16 else None
+
+        def fill(rows):
+            radius = np.sqrt(np.float32(-2.0) * _libm(math.log, np.float32(1.0) - rows[:, :8])
+                             .astype(np.float32))
+            theta = (_TWO_PI * rows[:, 8:].astype(np.float64)).astype(np.float32)
+            cos = _libm(math.cos, theta).astype(np.float32)
+            sin = _libm(math.sin, theta).astype(np.float32)
+            return np.concatenate([radius * cos, radius * sin], axis=1)
+
+        blocks = n // 16
+        out = np.empty(n, np.float32)
+        out[:16 * blocks] = fill(u[:16 * blocks].reshape(blocks, 16)).ravel()
+        if tail is not None:
+            out[n - 16:] = fill(tail.reshape(1, 16)).ravel()
+        if mean != 0.0 or std != 1.0:
+            out = _fma32(out, np.float32(np.float16(std)), np.float32(np.float16(mean)))
+        return out.astype(np.float16)
+
+    def normal_tensor_params(self, mean, std, dtype=None):
+        """``torch.normal(mean, std)`` where either or both are arrays.
+
+        torch draws standard normals of the broadcast shape, then (array std)
+        ``out * std + mean`` as two rounded steps, or (scalar std) ``normal_(0, std)``
+        followed by ``+ mean``.
+        """
+        mean_is_array = isinstance(mean, np.ndarray)
+        std_is_array = isinstance(std, np.ndarray)
+        if dtype is None:
+            dtype = (mean if mean_is_array else std).dtype
+        dtype = np.dtype(dtype)
+        shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
+        if std_is_array:
+            if (np.asarray(std) < 0).any():
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+            out = self.normal(shape, dtype)
+            out = out * np.asarray(std, dtype)
+            return (out + np.asarray(mean, dtype)).astype(dtype)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        out = self.normal(shape, dtype, 0.0, float(std))
+        return (out + np.asarray(mean, dtype)).astype(dtype)
+
+    # ------------------------------------------------------------------------- integers
+
+    def randint(self, low, high, shape, dtype=np.int64):
+        """``torch.randint(low, high, shape)`` / ``random_(from, to)``.
+
+        A span below 2**28 takes one word per value (``word % span + low``), a wider one a
+        64-bit value from two words (torch 2.13's threshold, checked against it).
+        """
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        low, high = int(low), int(high)
+        if high <= low:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', "
+                               f"but got from={low} >= to={high}")
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            if not info.min <= low <= info.max:
+                raise RuntimeError(f"from is out of bounds for {dtype.name}")
+            if not info.min <= high - 1 <= info.max:
+                raise RuntimeError(f"to - 1 is out of bounds for {dtype.name}")
+        return self._from_to(low, high - low, math.prod(shape), dtype).reshape(shape)
+
+    def _from_to(self, base, span, n, dtype):
+        if span < (1 << 28):
+            v = (self._words(n) % np.uint32(span)).astype(np.int64) + base
+        elif span < (1 << 64):
+            v = (self._words64(n) % _U64(span)).view(np.int64) + np.int64(base)
+        else:  # the full int64 range: the 64-bit value itself
+            v = self._words64(n).view(np.int64)
+        return _cast_integers(v, dtype)
+
+    def random(self, shape, dtype=np.int64):
+        """``Tensor.random_()`` with no bounds: [0, 2**mantissa] for floats, [0, max] for ints."""
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        n = math.prod(shape)
+        if dtype == np.bool_:
+            return (self._words(n) & 1).astype(np.bool_).reshape(shape)
+        if dtype == _F64:
+            return (self._words64(n) % _U64((1 << 53) + 1)).astype(np.float64).reshape(shape)
+        if dtype in (_F32, _F16):
+            digits = 24 if dtype == _F32 else 11
+            v = self._words(n).astype(np.int64) % ((1 << digits) + 1)
+            return v.astype(dtype).reshape(shape)
+        if dtype == np.int64:
+            return (self._words64(n) % _U64(1 << 63)).view(np.int64).reshape(shape)
+        if dtype.kind in "iu":
+            top = int(np.iinfo(dtype).max) + 1
+            return (self._words(n).astype(np.int64) % top).astype(dtype).reshape(shape)
+        raise TypeError(f"random: unsupported dtype {dtype}")
+
+    def randperm(self, n, dtype=np.int64):
+        """``torch.randperm(n)``: forward Fisher-Yates, swap ``i`` with ``i + word % (n - i)``.
+
+        (torch switches to a 64-bit inside-out shuffle from n >= 2**32 / 20, which is
+        followed here too.)
+        """
+        n = int(n)
+        if n < 0:
+            raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+        if n < 0xFFFFFFFF // 20:
+            perm = list(range(n))
+            if n > 1:
+                offsets = (self._words(n - 1) % np.arange(n, 1, -1, dtype=np.uint32)).tolist()
+                for i, z in enumerate(offsets):
+                    j = i + z
+                    perm[i], perm[j] = perm[j], perm[i]
+            return np.array(perm, dtype=dtype)
+        perm = np.empty(n, np.int64)
+        picks = self._words64(n)
+        for i in range(n):  # inside-out shuffle; only reached for gigantic n
+            z = int(picks[i]) % (i + 1)
+            perm[i] = perm[z]
+            perm[z] = i
+        return perm.astype(dtype)
+
+    # ---------------------------------------------------------------------- bernoulli
+
+    def bernoulli(self, p, shape=None, dtype=None):
+        """``torch.bernoulli(p)`` for an array ``p``, ``bernoulli_(p)`` for a float ``p``.
+
+        An array ``p`` of float32/float16 takes one 24-bit uniform per value, float64 a
+        53-bit one; a float ``p`` takes a 53-bit uniform per value.  A value is 1 when the
+        uniform is below its probability.  (On Intel CPUs torch's ``bernoulli_(float)``
+        uses MKL's own stream instead; this follows the non-MKL path torch takes elsewhere.)
+        """
+        if isinstance(p, np.ndarray):
+            shape = p.shape if shape is None else _shape_of(shape)
+            dtype = p.dtype if dtype is None else np.dtype(dtype)
+            probs = np.broadcast_to(p, shape)
+            if ((probs < 0) | (probs > 1)).any():
+                raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true")
+            n = math.prod(shape)
+            if p.dtype == _F64:
+                u = self._unit_float64(n).reshape(shape)
+                return (u < probs).astype(dtype)
+            u = self._unit_float32(n).reshape(shape)
+            return (u < probs.astype(np.float32)).astype(dtype)
+        p = float(p)
+        if not 0.0 <= p <= 1.0:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        shape = _shape_of(shape)
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        u = self._unit_float64(math.prod(shape)).reshape(shape)
+        return (u < p).astype(dtype)
+
+    # -------------------------------------------------------------------- multinomial
+
+    def multinomial(self, probs, num_samples, replacement=False):
+        """``torch.multinomial`` for 1-D or 2-D weights (rows are distributions).
+
+        Without replacement, or for one sample, torch takes the exponential race:
+        ``argmax`` / ``topk`` of ``probs / q`` with ``q`` from ``exponential_(1)``.  With
+        replacement, per row: the normalised running sum of the weights, then for each
+        sample a 53-bit uniform and the first bucket whose cumulative value is not below it.
+        """
+        probs = np.asarray(probs)
+        if probs.ndim not in (1, 2):
+            raise RuntimeError("prob_dist must be 1 or 2 dim")
+        rows = probs.reshape(-1, probs.shape[-1])
+        n_cat = rows.shape[1]
+        num_samples = int(num_samples)
+        if num_samples <= 0:
+            raise RuntimeError("cannot sample n_sample <= 0 samples")
+        if not replacement and num_samples > n_cat:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        if (rows < 0).any() or not np.isfinite(rows).all():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (rows.sum(axis=1) <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement or num_samples == 1:
+            q = self.exponential(rows.shape, rows.dtype, 1.0)
+            race = rows / q
+            # stable sort of the negated keys == topk's order for distinct keys
+            out = np.argsort(-race, axis=1, kind="stable")[:, :num_samples]
+        else:
+            out = np.empty((rows.shape[0], num_samples), np.int64)
+            for r, row in enumerate(rows):
+                cum = np.cumsum(row, dtype=row.dtype)  # sequential, like torch's loop
+                cum = cum / cum[-1]
+                cum[-1] = 1
+                u = self._unit_float64(num_samples)
+                out[r] = np.searchsorted(cum.astype(np.float64), u, side="left")
+        return out.astype(np.int64).reshape(probs.shape[:-1] + (num_samples,))
+
+    # ------------------------------------------------------- other distributions (serial)
+    # torch runs these through a per-value double-precision transformation of a 53-bit
+    # uniform (or of its cached Box-Muller normal), then casts to the dtype.
+
+    def _serial(self, shape, dtype, transform):
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        u = self._unit_float64(math.prod(shape))
+        return transform(u).astype(dtype).reshape(shape)
+
+    def exponential(self, shape, dtype=np.float32, lambd=1.0):
+        """``exponential_(lambd)``: ``-1 / lambd * log1p(-u)``."""
+        lambd = float(lambd)
+        return self._serial(shape, dtype, lambda u: (-1.0 / lambd) * _libm(math.log1p, -u))
+
+    def geometric(self, shape, dtype=np.float32, p=0.5):
+        """``geometric_(p)``: ``ceil(log(u) / log1p(-p))``."""
+        p = float(p)
+        if not 0.0 < p < 1.0:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        denom = math.log1p(-p)
+        return self._serial(shape, dtype, lambda u: np.ceil(_libm(math.log, u) / denom))
+
+    def cauchy(self, shape, dtype=np.float32, median=0.0, sigma=1.0):
+        """``cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))``."""
+        median, sigma = float(median), float(sigma)
+        return self._serial(shape, dtype, lambda u: _fma64(
+            sigma, _libm(math.tan, math.pi * (u - 0.5)), median))
+
+    def log_normal(self, shape, dtype=np.float32, mean=1.0, std=2.0):
+        """``log_normal_(mean, std)``: ``exp`` of torch's serial Box-Muller normal."""
+        shape, dtype = _shape_of(shape), np.dtype(dtype)
+        z = np.array([self._standard_normal_double() for _ in range(math.prod(shape))])
+        z = _fma64(z, float(std), float(mean))
+        return _libm(math.exp, z).astype(dtype).reshape(shape)
+
+
+def _cast_integers(v, dtype):
+    """C++ ``static_cast`` from int64: integers wrap, floats round."""
+    if dtype == np.bool_:
+        return v != 0
+    return v.astype(dtype)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graph
+from ..ops import _registry
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -24,8 +25,7 @@ _CREATE_GRAPH_WARNING = (
 
 
 def _tensor_cls() -> type:
-    from .._tensor import Tensor
-    return Tensor
+    return _registry.Tensor
 
 
 def _as_tuple(x: Any) -> tuple:

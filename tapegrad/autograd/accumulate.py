@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import _registry
 from .grad_mode import _state
 
 
@@ -21,7 +22,7 @@ def accumulate_into_leaf(variable: Any, grad: Any) -> None:
             new = fn(grad)
             if new is not None:
                 grad = new
-    from .._tensor import make
+    make = _registry._make
     if variable._grad is None:
         if _state.enabled:
             variable._grad = grad if grad._requires_grad else make(np.array(grad._data, copy=True), False, None, 0)

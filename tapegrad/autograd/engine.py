@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from .anomaly_mode import check_nan_outputs, is_anomaly_enabled, report_failure
 from .grad_mode import _state
+from .accumulate import accumulate_into_leaf
 from .graph import AccumulateGrad, Node
 
 
@@ -109,15 +110,13 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
     prev_enabled = _state.enabled
     _state.enabled = create_graph
     anomaly = is_anomaly_enabled()
+    skip_leaves = capture is not None and not accumulate
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if targets is not None and node not in targets:
-                outputs = None
-            elif grads is None or all(g is None for g in grads):
-                outputs = None
-            else:
+            outputs = None
+            if grads is not None and (targets is None or node in targets):
                 if node._tensor_pre_hooks:
                     grads = _call_tensor_pre_hooks(node, grads)
                 if node._pre_hooks:
@@ -125,64 +124,53 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
                         new = fn(tuple(grads))
                         if new is not None:
                             grads = list(new)
-                if node in capture_nodes:
+                if capture_nodes and node in capture_nodes:
                     for i, g in enumerate(grads):
-                        if (node, i) in captured or g is None:
-                            continue
-                        captured[(node, i)] = g
-                    if isinstance(node, AccumulateGrad) and not accumulate:
-                        outputs = None
-                        _finish(node, keep_graph)
-                        _release_children(node, deps, ready)
-                        continue
-                if isinstance(node, AccumulateGrad) and capture is not None and not accumulate:
-                    outputs = None
-                else:
-                    if anomaly:
-                        try:
-                            outputs = node.apply(tuple(grads))
-                        except Exception as exc:
-                            report_failure(node, exc)
-                            raise
-                        check_nan_outputs(node, outputs)
-                    else:
-                        outputs = node.apply(tuple(grads))
-                    if node._post_hooks:
-                        for fn in list(node._post_hooks.values()):
-                            new = fn(tuple(outputs), tuple(grads))
-                            if new is not None:
-                                outputs = list(new)
-                _finish(node, keep_graph)
-            for k, (nxt, nr) in enumerate(node._next):
-                if nxt is None:
+                        if g is not None and (node, i) not in captured:
+                            captured[(node, i)] = g
+                if node.__class__ is AccumulateGrad:
+                    if not skip_leaves and grads[0] is not None:
+                        accumulate_into_leaf(node.variable, grads[0])
+                        if node._post_hooks:
+                            for fn in list(node._post_hooks.values()):
+                                fn((), tuple(grads))
                     continue
-                if outputs is not None:
-                    g = outputs[k] if k < len(outputs) else None
-                    if g is not None:
-                        buf = buffers.get(nxt)
-                        if buf is None:
-                            buf = buffers[nxt] = [None] * nxt.num_outputs
-                        buf[nr] = g if buf[nr] is None else buf[nr] + g
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if d == 0:
-                    ready.append(nxt)
+                if anomaly:
+                    try:
+                        outputs = node.apply(tuple(grads))
+                    except Exception as exc:
+                        report_failure(node, exc)
+                        raise
+                    check_nan_outputs(node, outputs)
+                else:
+                    outputs = node.apply(tuple(grads))
+                if node._post_hooks:
+                    for fn in list(node._post_hooks.values()):
+                        new = fn(tuple(outputs), tuple(grads))
+                        if new is not None:
+                            outputs = list(new)
+            if not keep_graph:
+                node._release()
+            k = 0
+            for nxt, nr in node._next:
+                if nxt is not None:
+                    if outputs is not None:
+                        g = outputs[k]
+                        if g is not None:
+                            buf = buffers.get(nxt)
+                            if buf is None:
+                                buf = buffers[nxt] = [None] * nxt.num_outputs
+                                buf[nr] = g
+                            else:
+                                old = buf[nr]
+                                buf[nr] = g if old is None else old + g
+                    d = deps[nxt] - 1
+                    deps[nxt] = d
+                    if d == 0:
+                        ready.append(nxt)
+                k += 1
     finally:
         _state.enabled = prev_enabled
     if capture is None:
         return None
     return [captured.get(edge) for edge in capture]
-
-
-def _finish(node: Node, keep_graph: bool) -> None:
-    if not keep_graph:
-        node._release()
-
-
-def _release_children(node: Node, deps: dict, ready: list) -> None:
-    for nxt, _ in node._next:
-        if nxt is None:
-            continue
-        deps[nxt] -= 1
-        if deps[nxt] == 0:
-            ready.append(nxt)

@@ -109,6 +109,9 @@ class Node:
         hooks[handle.id] = fn
         return handle
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
     def __call__(self, *grads: Any) -> Any:
         result = self.apply(grads)
         return result[0] if len(result) == 1 else tuple(result)

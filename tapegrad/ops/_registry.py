@@ -63,6 +63,8 @@ class OpDef:
         self.input_idx = tuple(self.param_names.index(n) for n in self.inputs)
         self.promote_idx = (tuple(self.param_names.index(n) for n in promote_on) if promote_on is not None
                             else self.tensor_idx)
+        # ops the fast path of dispatch cannot take
+        self.general = list_input or outputs != 1 or self.promote_idx != self.tensor_idx
         self.promote = promote
         self.outputs = outputs
         self.differentiable_outputs = differentiable_outputs
@@ -337,8 +339,68 @@ def _edge(t: Any) -> tuple:
 _NONE_EDGE = (None, 0)
 
 
+_SCALAR_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
+_KIND_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 def dispatch(op: OpDef, args: tuple) -> Any:
-    """Run op's forward on the arrays of `args` and, when grad is on, record a node."""
+    """Run op's forward on the arrays of `args` and, when grad is on, record a node.
+
+    The common case (one output; tensor inputs of one dtype, Python scalars that do not widen
+    it) takes the fast path; anything else goes through `_dispatch_general`.
+    """
+    if op.general:
+        return _dispatch_general(op, args)
+    arrays = list(args)
+    record = False
+    dt = None
+    mixed = False
+    scalar_cat = -1
+    for i in op.tensor_idx:
+        a = args[i]
+        if isinstance(a, Tensor):
+            d = a._data
+            arrays[i] = d
+            if a._requires_grad:
+                record = True
+            if dt is None:
+                dt = d.dtype
+            elif d.dtype != dt:
+                mixed = True
+        else:
+            c = _SCALAR_CATEGORY.get(a.__class__)
+            if c is not None and c > scalar_cat:
+                scalar_cat = c
+    promote = op.promote
+    target = None
+    if promote != "none":
+        if mixed or dt is None or scalar_cat > _KIND_CATEGORY[dt.kind] or \
+                (promote != "common" and dt.kind not in "fc"):
+            tdt = compute_dtype(op, args)
+            _cast_arrays(op, arrays, tdt)
+            target = tdt.numpy
+        else:
+            target = dt
+    out = op.forward(*arrays)
+    if out.__class__ is not np.ndarray:
+        out = np.asarray(out, dtype=None if op.float_output else target)
+    if not record or not _state.enabled or not op.differentiable:
+        result = _make(out, False, None, 0)
+        if op.view:
+            _mark_view(result, args, op)
+        return result
+    node = _record(op, args)
+    result = _make(out, True, node, 0)
+    if op.view:
+        _mark_view(result, args, op)
+    ctx = node._ctx
+    if ctx is not None and ctx[op.nparams] is _RESULT:
+        ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
+    return result
+
+
+def _dispatch_general(op: OpDef, args: tuple) -> Any:
+    """dispatch for list inputs, several outputs, or promotion over a subset of the inputs."""
     arrays = list(args)
     record = False
     grad_on = _state.enabled
@@ -481,8 +543,7 @@ def _mark_view(result: Any, args: tuple, op: OpDef, multi: bool = False) -> None
 
     result._view_fn = view_fn
     result._view_multi = multi
-    from ..autograd.grad_mode import _state as gs
-    result._view_created_no_grad = not gs.enabled
+    result._view_created_no_grad = not _state.enabled
 
 
 # ---------------------------------------------------------------------------------------

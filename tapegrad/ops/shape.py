@@ -174,7 +174,19 @@ def _expand(self, size):
                                f"non-singleton dimension {i}.  Target sizes: {_shape_str(size)}.  Tensor sizes: "
                                f"{_shape_str(self.shape)}")
         target.append(s)
-    return np.broadcast_to(self, tuple(target))
+    return broadcast_view(self, tuple(target))
+
+
+def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """A read-only view of `a` broadcast to `shape` (shape already checked)."""
+    if a.flags.c_contiguous and a.size:
+        lead = len(shape) - a.ndim
+        strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else st
+                                      for n, m, st in zip(a.shape, shape[lead:], a.strides))
+        out = np.ndarray(shape, a.dtype, buffer=a, strides=strides)
+        out.flags.writeable = False
+        return out
+    return np.broadcast_to(a, shape)
 
 
 EXPAND = defop("expand", _expand, node="ExpandBackward0", view=True, function=False, method=False,
