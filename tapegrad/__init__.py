@@ -1,7 +1,12 @@
 """tapegrad: PyTorch's autograd rebuilt in Python on NumPy, usable as `import tapegrad as torch`."""
 from __future__ import annotations
 
+import warnings as _warnings
 from typing import Any
+
+# Note [NumPy warnings]: torch computes log(-1) = nan or 1/0 = inf silently; NumPy warns. The
+# warnings NumPy raises inside tapegrad's own modules are silenced, and only those.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad(\.|$)")
 
 from . import _dtype
 from ._dtype import (dtype, get_default_dtype, set_default_dtype, promote_types, bool_ as bool, uint8, int8, int16,

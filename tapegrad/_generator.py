@@ -39,7 +39,7 @@ _MASK24 = np.uint32(0xFFFFFF)
 _MASK53 = _U64((1 << 53) - 1)
 _TWO_PI = 2.0 * math.pi
 _TWO_PI_F32 = np.float32(_TWO_PI)
-_CHUNK = 1 << 14  # pairs per chunk in the float32 normal transform (keeps work in cache)
+_CHUNK = 1 << 13  # pairs per chunk in the float32 normal transform (keeps work in cache)
 
 # Layout of torch's CPU generator state (THGeneratorStateNew), little endian.
 _HEAD = struct.Struct("<QiiQ")  # initial seed, left, seeded, next
@@ -60,24 +60,27 @@ def _fma32(a, b, c):
     while the exact sum does not.  Those rare halfway cases are repaired from the exact
     error of the float64 addition.
     """
-    p = np.multiply(a, b, dtype=np.float64)
-    c64 = np.asarray(c, np.float64)
-    s = p + c64
+    s = np.multiply(a, b, dtype=np.float64)
+    s += c
     r = s.astype(np.float32)
-    tie = (s.view(_U64) & _U64(0x1FFFFFFF)) == _U64(0x10000000)
-    if tie.any():
-        r = np.array(r, copy=True)
-        p_, c_, s_ = (np.broadcast_to(v, s.shape)[tie] for v in (p, c64, s))
-        bb = s_ - p_
-        err = (p_ - (s_ - bb)) + (c_ - bb)
-        r_ = r[tie]
-        r_exact = r_.astype(np.float64) == s_  # cannot happen for a true tie
-        towards = np.where(err > 0, np.float32(np.inf), np.float32(-np.inf))
-        below = np.where(r_.astype(np.float64) > s_, np.nextafter(r_, np.float32(-np.inf)), r_)
-        above = np.where(r_.astype(np.float64) < s_, np.nextafter(r_, np.float32(np.inf)), r_)
-        fixed = np.where(err > 0, above, np.where(err < 0, below, r_))
-        r[tie] = np.where(r_exact, r_, fixed)
-        del towards
+    halfway = s.view(_U64) & _U64(0x1FFFFFFF)
+    if (halfway == _U64(0x10000000)).any():
+        r = _fix_fma32_ties(a, b, c, s, r, halfway == _U64(0x10000000))
+    return r
+
+
+def _fix_fma32_ties(a, b, c, s, r, tie):
+    shape = s.shape
+    p = np.broadcast_to(np.multiply(a, b, dtype=np.float64), shape)[tie]
+    c64 = np.broadcast_to(np.asarray(c, np.float64), shape)[tie]
+    s_ = s[tie]
+    bb = s_ - p
+    err = (p - (s_ - bb)) + (c64 - bb)  # exact sum minus s
+    r_ = r[tie]
+    below = np.where(r_.astype(np.float64) > s_, np.nextafter(r_, np.float32(-np.inf)), r_)
+    above = np.where(r_.astype(np.float64) < s_, np.nextafter(r_, np.float32(np.inf)), r_)
+    r = np.array(r, copy=True)
+    r[tie] = np.where(err > 0, above, np.where(err < 0, below, r_))
     return r
 
 

@@ -182,3 +182,6 @@ class Variable(metaclass=_VariableMeta):
         if requires_grad:
             out.requires_grad_(True)
         return out
+
+
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402  (module and function, as torch)

@@ -13,7 +13,7 @@ element. Complex inputs and outputs, forward-mode AD and batched (vmap) checks a
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -109,7 +109,7 @@ def _check_inputs(inputs: tuple) -> None:
                           "point or complex. ", UserWarning, stacklevel=4)
         if inp._data.dtype.kind == "c":
             raise NotImplementedError("tapegrad's gradcheck does not support complex inputs yet")
-        if not all(st > 0 or sz <= 1 for st, sz in zip(inp._data.strides, inp._data.shape)):
+        if inp._data.size and not all(st != 0 or sz <= 1 for st, sz in zip(inp._data.strides, inp._data.shape)):
             raise RuntimeError(f"The {idx}th input has a dimension with stride 0. gradcheck only supports inputs "
                                "that are non-overlapping to be able to compute the numerical gradients correctly. "
                                "You should call .contiguous on the input before passing it to gradcheck.")
@@ -164,13 +164,23 @@ def _check_same_meta(a: np.ndarray, b: np.ndarray, eps: float, idx: Any) -> None
                              f"{on_index}by {eps}, but got: dtypes {_dtype_repr(a.dtype)} and {_dtype_repr(b.dtype)}.")
 
 
-def _numerical_jacobians(func: Callable, inputs: tuple, outputs: list, eps: float) -> list:
-    """jac[i][k]: Jacobian (input numel x output numel) of floating output k w.r.t. the i-th input requiring grad."""
-    float_outputs = [k for k, o in enumerate(outputs) if o is not None and o.dtype.kind in "fc"]
+def _float_positions(func_out: tuple) -> list:
+    """Positions of the floating-point tensors among func's outputs."""
+    return [k for k, o in enumerate(func_out) if _is_float_tensor(o)]
+
+
+def _numerical_jacobians(func: Callable, inputs: tuple, func_out: tuple, eps: float) -> list:
+    """jac[i][k]: Jacobian (input numel x output numel) of func_out[k] w.r.t. the i-th input requiring grad.
+
+    Only floating outputs get a Jacobian (None for the others).
+    """
+    float_outputs = _float_positions(func_out)
     result = []
     for inp in _diff_inputs(inputs):
         data = inp._data
-        jacs = [np.zeros((data.size, outputs[k].size), outputs[k].dtype) for k in float_outputs]
+        jacs: list = [None] * len(func_out)
+        for k in float_outputs:
+            jacs[k] = np.zeros((data.size, func_out[k]._data.size), func_out[k]._data.dtype)
         for flat in range(data.size):
             idx = np.unravel_index(flat, data.shape)
             orig = data[idx].copy()
@@ -179,10 +189,10 @@ def _numerical_jacobians(func: Callable, inputs: tuple, outputs: list, eps: floa
             data[idx] = orig + eps
             after = _evaluate(func, inputs)
             data[idx] = orig
-            for jac, k in zip(jacs, float_outputs):
+            for k in float_outputs:
                 a, b = before[k], after[k]
                 _check_same_meta(a, b, eps, tuple(int(i) for i in idx))
-                jac[flat] = ((b - a) / (2 * eps)).reshape(-1)
+                jacs[k][flat] = ((b - a) / (2 * eps)).reshape(-1)
         result.append(jacs)
     return result
 
@@ -269,20 +279,22 @@ def _check_attributes(diff_inputs: list, compute: Callable, ncols: int, nondet_t
 # ---------------------------------------------------------------------------------------
 # the checks
 
-def _check_no_differentiable_outputs(func: Callable, inputs: tuple, func_out: list, eps: float) -> None:
+def _check_no_differentiable_outputs(func: Callable, inputs: tuple, func_out: tuple, eps: float) -> None:
     for jacs in _numerical_jacobians(func, inputs, func_out, eps):
         for jac in jacs:
-            if np.count_nonzero(jac):
+            if jac is not None and np.count_nonzero(jac):
                 raise GradcheckError("Numerical gradient for function expected to be zero")
 
 
-def _slow_check(func: Callable, inputs: tuple, func_out: list, outputs: tuple, eps: float, rtol: float,
+def _diff_positions(func_out: tuple) -> list:
+    """Positions of the outputs requiring grad among func's outputs."""
+    return [k for k, o in enumerate(func_out) if isinstance(o, _tensor_cls()) and o.requires_grad]
+
+
+def _slow_check(func: Callable, inputs: tuple, func_out: tuple, outputs: tuple, eps: float, rtol: float,
                 atol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
     numerical = _numerical_jacobians(func, inputs, func_out, eps)
-    Tensor = _tensor_cls()
-    float_outs = [o for o in _as_tuple(func(*inputs)) if _is_float_tensor(o)]
-    # numerical[i][k] follows the floating outputs; keep those that are differentiable
-    keep = [k for k, o in enumerate(float_outs) if isinstance(o, Tensor) and o.requires_grad]
+    keep = _diff_positions(func_out)
     diff_inputs = _diff_inputs(inputs)
     for out_idx, o in enumerate(outputs):
         analytical = _check_attributes(diff_inputs, lambda: _analytical_rows(o, diff_inputs), o._data.size,
@@ -299,14 +311,13 @@ def _unit_random(rng: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarra
     return v / norm if norm else v
 
 
-def _fast_check(func: Callable, inputs: tuple, func_out: list, outputs: tuple, eps: float, rtol: float,
+def _fast_check(func: Callable, inputs: tuple, func_out: tuple, outputs: tuple, eps: float, rtol: float,
                 atol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
     rng = np.random.default_rng(67280421310721)  # a private stream: the user's RNG is left alone
     diff_inputs = _diff_inputs(inputs)
     all_u = [_unit_random(rng, t._data.size, t._data.dtype) for t in diff_inputs]
     all_v = [_unit_random(rng, o._data.size, o._data.dtype) for o in outputs]
-    out_positions = [k for k, o in enumerate(_as_tuple(func(*inputs))) if isinstance(o, _tensor_cls())
-                     and o.requires_grad]
+    out_positions = _diff_positions(func_out)
     numerical = []  # numerical[i][j] = v_j . (J_ij u_i)
     for inp, u in zip(diff_inputs, all_u):
         ju = _numerical_jvp(func, inputs, inp, u, eps)
@@ -325,11 +336,10 @@ def _fast_check(func: Callable, inputs: tuple, func_out: list, outputs: tuple, e
                                      + _slow_mode_report(func, inputs, func_out, o, i, j, rtol, atol, eps))
 
 
-def _slow_mode_report(func: Callable, inputs: tuple, func_out: list, output: Any, input_idx: int, output_idx: int,
+def _slow_mode_report(func: Callable, inputs: tuple, func_out: tuple, output: Any, input_idx: int, output_idx: int,
                       rtol: float, atol: float, eps: float) -> str:
     """Recompute the full Jacobians of one (output, input) pair for a readable fast-mode failure."""
-    float_outs = [o for o in _as_tuple(func(*inputs)) if _is_float_tensor(o)]
-    keep = [k for k, o in enumerate(float_outs) if o.requires_grad]
+    keep = _diff_positions(func_out)
     numerical = _numerical_jacobians(func, inputs, func_out, eps)[input_idx][keep[output_idx]]
     diff_inputs = _diff_inputs(inputs)
     analytical, _, _ = _stack_rows(_analytical_rows(output, diff_inputs), diff_inputs, output._data.size)
@@ -405,9 +415,8 @@ def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol
                       check_undefined_grad: bool, check_grad_dtypes: bool, fast_mode: bool, masked: bool) -> bool:
     tupled = _as_tuple(inputs)
     _check_inputs(tupled)
-    raw_out = func(*tupled)
-    func_out = [np.array(o._data, copy=True) if isinstance(o, _tensor_cls()) else None for o in _as_tuple(raw_out)]
-    outputs = _differentiable_outputs(raw_out)
+    func_out = _as_tuple(func(*tupled))
+    outputs = _differentiable_outputs(func_out)
     if any(o._data.dtype.kind == "c" for o in outputs):
         raise NotImplementedError("tapegrad's gradcheck does not support complex outputs yet")
     if not outputs:
@@ -514,7 +523,3 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
                      check_undefined_grad=check_undefined_grad, check_grad_dtypes=check_grad_dtypes,
                      check_batched_grad=check_batched_grad, fast_mode=fast_mode, check_forward_ad=check_fwd_over_rev,
                      check_backward_ad=check_rev_over_rev, masked=masked)
-
-
-def _sequence_note(_: Sequence[Any]) -> None:  # pragma: no cover - keeps typing imports used
-    return None

@@ -146,6 +146,9 @@ class AccumulateGrad(Node):
         super().__init__()
         self.variable = variable
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # torch's name() for its C++ engine nodes
+
     def apply(self, grads: tuple) -> list:
         from ..autograd.accumulate import accumulate_into_leaf
         accumulate_into_leaf(self.variable, grads[0])

@@ -120,6 +120,9 @@ class CopySlices(Node):
 
     __slots__ = ("_inner", "_view_fn")
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     def apply(self, grads: tuple) -> list:
         grad = grads[0]
         region = self._view_fn(grad)

@@ -381,7 +381,10 @@ def dispatch(op: OpDef, args: tuple) -> Any:
             target = tdt.numpy
         else:
             target = dt
-    out = op.forward(*arrays)
+    try:
+        out = op.forward(*arrays)
+    except ValueError as exc:
+        raise _translate_forward_error(op, arrays, exc) from None
     if out.__class__ is not np.ndarray:
         out = np.asarray(out, dtype=None if op.float_output else target)
     if not record or not _state.enabled or not op.differentiable:
@@ -397,6 +400,25 @@ def dispatch(op: OpDef, args: tuple) -> Any:
     if ctx is not None and ctx[op.nparams] is _RESULT:
         ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
     return result
+
+
+def _translate_forward_error(op: OpDef, arrays: list, exc: ValueError) -> Exception:
+    """torch's message for a NumPy broadcasting failure; other errors pass through unchanged."""
+    shapes = [a.shape for i in op.tensor_idx for a in ([arrays[i]] if not op.list_input else arrays[i])
+              if isinstance(a, np.ndarray)]
+    out: tuple = ()
+    for shape in shapes:
+        n = max(len(out), len(shape))
+        a = (1,) * (n - len(out)) + tuple(out)
+        b = (1,) * (n - len(shape)) + tuple(shape)
+        merged = []
+        for k, (x, y) in enumerate(zip(a, b)):
+            if x != y and x != 1 and y != 1:
+                return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                                    f"non-singleton dimension {k}")
+            merged.append(y if x == 1 else x)
+        out = tuple(merged)
+    return exc
 
 
 def _dispatch_general(op: OpDef, args: tuple) -> Any:
@@ -425,7 +447,10 @@ def _dispatch_general(op: OpDef, args: tuple) -> Any:
         _cast_arrays(op, arrays, target)
     else:
         target = None
-    out = op.forward(*arrays)
+    try:
+        out = op.forward(*arrays)
+    except ValueError as exc:
+        raise _translate_forward_error(op, arrays, exc) from None
     if op.outputs == 1:
         if out.__class__ is not np.ndarray:
             out = np.asarray(out, dtype=target.numpy if target is not None and not op.float_output else None)
