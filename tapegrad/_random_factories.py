@@ -145,8 +145,11 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype:
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
-    """Poisson draws with the rates in input."""
-    return make(_gen(generator).poisson(input._data).astype(input._data.dtype), False, None, 0)
+    """Poisson draws with the rates in input (right distribution, not torch's exact values: its
+    sampler is not reproduced; the seed of the draw comes from the generator's stream)."""
+    words = _gen(generator).randint(0, 2 ** 62, (1,), np.int64)
+    draws = np.random.default_rng(int(words[0])).poisson(input._data)
+    return make(draws.astype(input._data.dtype), False, None, 0)
 
 
 # --- in-place fills (Tensor methods) ------------------------------------------------------
@@ -165,17 +168,12 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
 
 def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
     """Fill with integers in [from, to) (to defaults to the dtype's range)."""
+    gen = _gen(generator)
+    if to is None and from_ == 0:
+        return fill_inplace_(self, gen.random(self._data.shape, self._data.dtype))
     if to is None:
-        to, from_ = (from_, 0) if from_ else (_dtype_range(self._data.dtype), 0)
-    return fill_inplace_(self, _gen(generator).randint(int(from_), int(to), self._data.shape, self._data.dtype))
-
-
-def _dtype_range(npd: np.dtype) -> int:
-    if npd.kind == "f":
-        return 2 ** (np.finfo(npd).nmant + 1) + 1
-    if npd.kind == "b":
-        return 2
-    return int(np.iinfo(npd).max) + 1
+        from_, to = 0, from_
+    return fill_inplace_(self, gen.randint(int(from_), int(to), self._data.shape, self._data.dtype))
 
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:

@@ -10,7 +10,7 @@ from ._registry import FUNCTIONS, METHODS, OPS, dispatch
 # Every module that declares ops. A module listed here that does not exist yet is an error.
 OP_MODULES = [
     "arithmetic", "pointwise", "reduction", "shape", "comparison", "linalg", "_inplace",
-    "pointwise_extra", "reduction_extra", "indexing", "shape_extra", "loss",
+    "pointwise_extra", "reduction_extra", "indexing", "shape_extra", "loss", "einsum",
 ]
 
 for _name in OP_MODULES:

@@ -136,7 +136,7 @@ def version_error(tensor: Any, saved_version: int, current: int, producer: Node 
     from ..autograd.anomaly_mode import is_anomaly_enabled
     desc = f"[{tensor.type()} [{', '.join(str(s) for s in tensor.shape)}]]"
     if producer is not None and producer._op is not None:
-        desc += f", which is output {tensor._output_nr} of {producer._op.forward_name()}"
+        desc += f", which is output {tensor._output_nr} of {producer._op.forward_name()},"
     if is_anomaly_enabled():
         hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
                 "The variable in question was changed in there or anywhere later. Good luck!")
@@ -256,7 +256,9 @@ class SavedTensor:
     def unpack(self, node: Node) -> Any:
         if self.counter[0] != self.version:
             t = self.tensor if self.tensor is not None else _make(self.data, False, None, self.output_nr)
-            raise version_error(t, self.version, self.counter[0], node if self.is_output else self.producer)
+            # torch names an input by the node that produces it now (an in-place op may have rebound it)
+            producer = node if self.is_output else (t._grad_fn if self.tensor is not None else self.producer)
+            raise version_error(t, self.version, self.counter[0], producer)
         if self.is_output:
             if _state.enabled and self.output_nr < node.num_outputs:
                 return _make(self.data, True, node, self.output_nr, self.counter)
