@@ -360,3 +360,40 @@ def legacy_constructor(dtype: D.dtype, name: str) -> type:
     def new(cls: type, *args: Any, device: Any = None) -> Tensor:
         return legacy_tensor_new(Tensor, *args, dtype=dtype, device=device)
     return type(name, (), {"__new__": new, "dtype": dtype, "__doc__": f"Legacy constructor for {dtype} tensors."})
+
+
+# --- Tensor.new_* (same dtype as self unless given) ---------------------------------------
+def _new_dtype(self: Tensor, dtype: Any) -> D.dtype:
+    return D.as_dtype(dtype) if dtype is not None else self.dtype
+
+
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor from data, with self's dtype unless given."""
+    if isinstance(data, Tensor):
+        warnings.warn(_COPY_WARNING, UserWarning, stacklevel=2)
+    return _finish(_to_array(data, _new_dtype(self, dtype)), requires_grad)
+
+
+def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              **kwargs: Any) -> Tensor:
+    return zeros(*size, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             **kwargs: Any) -> Tensor:
+    return ones(*size, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              **kwargs: Any) -> Tensor:
+    return empty(*size, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    return full(size, fill_value, dtype=_new_dtype(self, dtype), requires_grad=requires_grad)
+
+
+for _fn in (new_tensor, new_zeros, new_ones, new_empty, new_full):
+    setattr(Tensor, _fn.__name__, _fn)
