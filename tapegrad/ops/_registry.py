@@ -266,8 +266,16 @@ class SavedTensor:
         return self.tensor
 
 
+_INFERENCE_SAVE_ERROR = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
+    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
+
 def _save_input(value: Any) -> Any:
     if value.__class__ is Tensor or isinstance(value, Tensor):
+        if value._inference:
+            raise RuntimeError(_INFERENCE_SAVE_ERROR)
         return SavedTensor(value, value._data, value._version_counter, False, value._grad_fn, value._output_nr)
     return value
 
@@ -413,13 +421,12 @@ def _translate_forward_error(op: OpDef, arrays: list, exc: ValueError) -> Except
         n = max(len(out), len(shape))
         a = (1,) * (n - len(out)) + tuple(out)
         b = (1,) * (n - len(shape)) + tuple(shape)
-        merged = []
-        for k, (x, y) in enumerate(zip(a, b)):
+        for k in range(n - 1, -1, -1):  # torch checks from the last dimension
+            x, y = a[k], b[k]
             if x != y and x != 1 and y != 1:
                 return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
                                     f"non-singleton dimension {k}")
-            merged.append(y if x == 1 else x)
-        out = tuple(merged)
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
     return exc
 
 
