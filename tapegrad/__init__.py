@@ -30,6 +30,9 @@ from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_stat
 from ._random_factories import (rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like,
                                 randn_like, randint_like, poisson)
 from . import nn
+from . import linalg
+from . import return_types
+from . import optim, utils
 
 __version__ = "0.1.0"
 

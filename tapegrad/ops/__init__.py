@@ -10,7 +10,8 @@ from ._registry import FUNCTIONS, METHODS, OPS, dispatch
 # Every module that declares ops. A module listed here that does not exist yet is an error.
 OP_MODULES = [
     "arithmetic", "pointwise", "reduction", "shape", "comparison", "linalg", "_inplace",
-    "pointwise_extra", "reduction_extra", "indexing", "shape_extra", "loss", "einsum",
+    "pointwise_extra", "reduction_extra", "indexing", "shape_extra", "loss", "einsum", "norm", "sorting",
+    "nn_conv", "nn_pool", "nn_norm", "nn_loss", "nn_activation", "nn_misc",
 ]
 
 for _name in OP_MODULES:

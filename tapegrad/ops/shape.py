@@ -383,7 +383,7 @@ def _select(self, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {_shape_str(self.shape)} at "
                          f"dimension {d}")
-    key = (slice(None),) * d + (index,)
+    key = (slice(None),) * d + (index, Ellipsis)  # the Ellipsis keeps a 0-d result a view, not a scalar
     return self[key]
 
 
@@ -432,12 +432,7 @@ def _unbind(self, dim=0):
     if self.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap(dim, self.ndim)
-    return tuple(np.take(self, i, axis=d) if False else self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
-
-
-class _UnbindOp:
-    """unbind has as many outputs as the dim is long: one entry per call's count is not possible,
-    so the node's output count comes from the saved output metadata."""
+    return tuple(self[(slice(None),) * d + (i, Ellipsis)] for i in range(self.shape[d]))
 
 
 UNBIND = defop("unbind", _unbind, node="UnbindBackward0", view=True, outputs=-1,
