@@ -47,6 +47,7 @@ class Generator(_generator.Generator):
 
 
 default_generator = Generator()
+default_generator.seed()  # as torch: a fresh non-deterministic seed per process until manual_seed
 
 
 def manual_seed(seed: Any) -> Generator:
