@@ -576,7 +576,7 @@ def _mark_view(result: Any, args: tuple, op: OpDef, multi: bool = False) -> None
         return out[_nr] if isinstance(out, tuple) else out
 
     result._view_fn = view_fn
-    result._view_multi = multi
+    result._view_multi = multi or getattr(src, "_view_multi", False)  # views of split()'s outputs inherit it
     result._view_created_no_grad = not _state.enabled
 
 

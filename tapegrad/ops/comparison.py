@@ -20,14 +20,14 @@ def broadcast_shapes_or_raise(a: tuple, b: tuple) -> tuple:
     """The broadcast shape of a and b, or torch's error naming the first mismatching dim."""
     n = max(len(a), len(b))
     out = []
-    for i in range(n):
+    for i in range(n - 1, -1, -1):  # torch checks from the last dimension
         x = a[len(a) - n + i] if len(a) - n + i >= 0 else 1
         y = b[len(b) - n + i] if len(b) - n + i >= 0 else 1
         if x != y and x != 1 and y != 1:
             raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
                                f"dimension {i}")
         out.append(y if x == 1 else x)
-    return tuple(out)
+    return tuple(reversed(out))
 
 
 def _comparison(name: str, ufunc: Any, aliases: tuple = ()) -> Any:
