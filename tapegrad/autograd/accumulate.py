@@ -1,12 +1,27 @@
 """How a gradient reaching a leaf becomes (or adds to) its `.grad`."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
 from ..ops import _registry
 from .grad_mode import _state
+
+
+# References to an unshared gradient while _unshared runs: the engine's list of the node's
+# gradients and its evaluation stack, accumulate_into_leaf's and _unshared's arguments, and
+# getrefcount's own. A gradient also held by another node's buffer, a hook or the user has more.
+_UNSHARED_REFS = 5
+
+
+def _unshared(grad: Any) -> bool:
+    """Whether `grad` and its array are referenced only by the engine's call (torch's use_count
+    check before it steals a gradient instead of copying it). CPython reference counts."""
+    data = grad._data
+    return (sys.getrefcount(grad) <= _UNSHARED_REFS and sys.getrefcount(data) <= 3 and data.base is None
+            and data.flags.writeable and data.flags.c_contiguous)
 
 
 def accumulate_into_leaf(variable: Any, grad: Any) -> None:
@@ -26,9 +41,10 @@ def accumulate_into_leaf(variable: Any, grad: Any) -> None:
     if variable._grad is None:
         if _state.enabled:
             variable._grad = grad if grad._requires_grad else make(np.array(grad._data, copy=True), False, None, 0)
+        elif _unshared(grad):
+            variable._grad = make(grad._data, False, None, 0)  # steal it: nobody else sees this array
         else:
-            data = grad._data
-            variable._grad = make(np.array(data, copy=True, order="K"), False, None, 0)
+            variable._grad = make(np.array(grad._data, copy=True, order="K"), False, None, 0)
     elif _state.enabled:
         variable._grad = variable._grad + grad
     else:

@@ -23,9 +23,16 @@ def _dt(a: np.ndarray) -> D.dtype:
     return D.from_numpy(a.dtype)
 
 
+# the C++ spelling torch's messages use for each dtype
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
 def _check_same_dtype(a: np.ndarray, b: np.ndarray) -> None:
     if a.dtype != b.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dt(a).name} != {_dt(b).name}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES[_dt(a).name]} != "
+                           f"{_CPP_NAMES[_dt(b).name]}")
 
 
 def _mm(self, mat2):
