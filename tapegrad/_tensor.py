@@ -14,6 +14,7 @@ from . import _dtype as D
 from ._size import Size
 from ._device import device as _device_cls, CPU
 from .autograd.grad_mode import _state
+from .autograd.engine import run_backward as _run_backward
 from .autograd.graph import AccumulateGrad, RemovableHandle, _add_hook
 
 __all__ = ["Tensor", "make", "wrap", "fill_inplace_"]
@@ -271,6 +272,13 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into their `.grad`)."""
+        fn = self._grad_fn
+        if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1 \
+                and self._data.dtype.kind == "f":
+            # the common `loss.backward()`: skip the general argument handling
+            seed = make(np.ones(self._data.shape, self._data.dtype), False, None, 0)
+            _run_backward([(fn, self._output_nr)], [seed], keep_graph=bool(retain_graph), create_graph=False)
+            return
         from .autograd import backward as autograd_backward
         autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

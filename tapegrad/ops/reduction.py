@@ -1,6 +1,7 @@
 """Reductions: sum, mean (the rest of the family lives beside them)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ def expand_reduced(grad: Any, shape: tuple, dim: Any, keepdim: bool) -> Any:
     if not keepdim and len(shape):
         for axis in normalize_dims(dim, len(shape)):
             grad = grad.unsqueeze(axis)
-    return grad.expand(shape)
+    return _expand_to(grad, shape)
 
 
 def _sum_reduce_samples():
@@ -60,9 +61,13 @@ def _sum_reduce_samples():
 SUM = defop("sum.dim_IntList", _sum, node="SumBackward1", function=False, method=False,
             grads={"self": lambda grad, self_shape, dim, keepdim: expand_reduced(grad, self_shape, dim, keepdim)},
             samples=_sum_reduce_samples)
+def _expand_to(grad: Any, shape: tuple) -> Any:
+    return dispatch(R.OPS["expand"], (grad, shape))
+
+
 SUM_ALL = defop("sum.all", lambda self, dtype=None: np.sum(self, dtype=_sum_dtype(self, dtype)),
                 node="SumBackward0", function=False, method=False,
-                grads={"self": lambda grad, self_shape: grad.expand(self_shape)},
+                grads={"self": lambda grad, self_shape: _expand_to(grad, self_shape)},
                 samples=lambda: iter([Sample(arr(3, 4)), Sample(arr()), Sample(arr(0, 2))]))
 
 
@@ -98,10 +103,13 @@ def _count(shape: tuple, dim: Any) -> int:
     return n
 
 
+def _mean_dim_grad(grad: Any, self_shape: tuple, dim: Any, keepdim: bool) -> Any:
+    n = _count(self_shape, dim)
+    return expand_reduced(grad / n if n else grad * float("nan"), self_shape, dim, keepdim)
+
+
 MEAN = defop("mean.dim", _mean, node="MeanBackward1", function=False, method=False,
-             grads={"self": lambda grad, self_shape, dim, keepdim:
-                    expand_reduced(grad, self_shape, dim, keepdim) / max(_count(self_shape, dim), 1)
-                    if _count(self_shape, dim) else expand_reduced(grad, self_shape, dim, keepdim) * float("nan")},
+             grads={"self": _mean_dim_grad},
              samples=_sum_reduce_samples)
 
 
@@ -112,7 +120,7 @@ def _mean_all(self, dtype=None):
 
 
 MEAN_ALL = defop("mean.all", _mean_all, node="MeanBackward0", function=False, method=False,
-                 grads={"self": lambda grad, self_shape: grad.expand(self_shape) / max(int(np.prod(self_shape)), 1)},
+                 grads={"self": lambda grad, self_shape: _expand_to(grad / max(math.prod(self_shape), 1), self_shape)},
                  samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]))
 
 

@@ -445,7 +445,9 @@ def stack_grads(grads: tuple, dim: int) -> Any:
 
 
 # --- clone / contiguous / to ------------------------------------------------------------
-CLONE = defop("clone", lambda self, memory_format=None: np.array(self, copy=True), node="CloneBackward0",
+# an expanded (0-stride) input clones to contiguous memory, as torch's preserve_format does for overlapping tensors
+CLONE = defop("clone", lambda self, memory_format=None: np.array(self, copy=True, order="C" if 0 in self.strides
+                                                                 else "K"), node="CloneBackward0",
               grads={"self": lambda grad: grad}, samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]))
 
 
