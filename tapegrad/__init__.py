@@ -6,7 +6,7 @@ from typing import Any
 
 # Note [NumPy warnings]: torch computes log(-1) = nan or 1/0 = inf silently; NumPy warns. The
 # warnings NumPy raises inside tapegrad's own modules are silenced, and only those (a filter costs
-# nothing per op, where np.errstate would cost 1-2 us per op); backward runs under np.seterr.
+# nothing per op, where np.errstate would cost 1-2 us per op).
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad(\.|$)")
 
 from . import _dtype

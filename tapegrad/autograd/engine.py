@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
-
 from .anomaly_mode import check_nan_outputs, is_anomaly_enabled, report_failure
 from .grad_mode import _state
 from .accumulate import accumulate_into_leaf
@@ -113,7 +111,6 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
     _state.enabled = create_graph
     anomaly = is_anomaly_enabled()
     skip_leaves = capture is not None and not accumulate
-    errors = np.seterr(all="ignore")  # formulas may divide by zero where torch is silent (see Note [NumPy warnings])
     try:
         while ready:
             node = ready.pop()
@@ -174,7 +171,6 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
                 k += 1
     finally:
         _state.enabled = prev_enabled
-        np.seterr(**errors)
     if capture is None:
         return None
     return [captured.get(edge) for edge in capture]

@@ -509,27 +509,30 @@ def _record(op: OpDef, args: tuple) -> Node:
     output metadata of multi-output ops; the result slot is filled once the output exists.
     """
     if op.list_input:
-        inputs = list(args[op.input_idx[0]])
-    elif op.scalar_edges:
-        inputs = [args[i] for i in op.input_idx]
+        edges, meta, needs = _list_edges(args[op.input_idx[0]])
     else:
-        inputs = [args[i] for i in op.input_idx if isinstance(args[i], Tensor)]
-    edges = []
-    meta = []
-    for t in inputs:
-        if isinstance(t, Tensor):
-            edges.append(_edge(t) if t._requires_grad else _NONE_EDGE)
-            meta.append((t._data.shape, t._data.dtype))
-        else:
-            edges.append(_NONE_EDGE)
-            meta.append(None)
-    if op.list_input:
-        needs = (any(e[0] is not None for e in edges),)
-    elif op.scalar_edges:
-        needs = tuple(e[0] is not None for e in edges)
-    else:
-        it = iter(edges)
-        needs = tuple(next(it)[0] is not None if isinstance(args[i], Tensor) else False for i in op.input_idx)
+        edges = []
+        meta = []
+        need_list = []
+        scalar_edges = op.scalar_edges
+        for i in op.input_idx:
+            t = args[i]
+            if isinstance(t, Tensor):
+                d = t._data
+                if t._requires_grad:
+                    fn = t._grad_fn
+                    edges.append((fn, t._output_nr) if fn is not None else (t._get_accumulator(), 0))
+                    need_list.append(True)
+                else:
+                    edges.append(_NONE_EDGE)
+                    need_list.append(False)
+                meta.append((d.shape, d.dtype))
+            else:
+                need_list.append(False)
+                if scalar_edges:
+                    edges.append(_NONE_EDGE)
+                    meta.append(None)
+        needs = tuple(need_list)
     slots = op.saved_slots(needs)
     ctx = None
     saved_any = False
@@ -557,6 +560,16 @@ def _record(op: OpDef, args: tuple) -> Node:
                 else:
                     ctx[s] = t._data.shape if what == "shape" else D.from_numpy(t._data.dtype)
     return op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
+
+
+def _list_edges(tensors: Sequence[Any]) -> tuple:
+    """Edges, metadata and the needs mask for an op over a list of tensors (cat, stack)."""
+    edges = []
+    meta = []
+    for t in tensors:
+        edges.append(_edge(t) if t._requires_grad else _NONE_EDGE)
+        meta.append((t._data.shape, t._data.dtype))
+    return edges, meta, (any(e[0] is not None for e in edges),)
 
 
 def _mark_view(result: Any, args: tuple, op: OpDef, multi: bool = False) -> None:
@@ -608,9 +621,17 @@ def _make_callable(op: OpDef, name: str) -> Callable:
                 values[i] = defaults[i]
         return tuple(values)
 
+    # calls that only leave trailing defaulted params out take a shortcut past bind
+    first_default = n
+    while first_default > 0 and defaults[first_default - 1] is not REQUIRED:
+        first_default -= 1
+
     def fn(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != n:
-            args = bind(args, kwargs)
+            if not kwargs and first_default <= len(args) < n:
+                args = args + defaults[len(args):]
+            else:
+                args = bind(args, kwargs)
         return dispatch(op, args)
 
     fn.__name__ = name
