@@ -72,6 +72,8 @@ def _to_array(data: Any, dtype: D.dtype | None) -> np.ndarray:
     """Nested Python data as an array of torch's inferred (or the given) dtype."""
     if isinstance(data, Tensor):
         return np.array(data._data, dtype=dtype.numpy if dtype else None, copy=True)
+    if isinstance(data, np.generic) and data.dtype in D._BY_NUMPY:
+        data = np.asarray(data)  # a NumPy scalar keeps its dtype, as in torch
     if isinstance(data, np.ndarray):
         return np.array(data, dtype=dtype.numpy if dtype else None, copy=True)
     shape: list = []
@@ -139,6 +141,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     dt = D.as_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
         return data if dt is None or dt.numpy == data._data.dtype else data.to(dt)
+    if isinstance(data, np.generic) and data.dtype in D._BY_NUMPY:
+        data = np.asarray(data)
     if isinstance(data, np.ndarray) and data.dtype in D._BY_NUMPY:
         if dt is None or dt.numpy == data.dtype:
             return make(data, False, None, 0)

@@ -1,4 +1,13 @@
-"""torch.nn (the core issue brings `functional`; modules come with the training issue)."""
+"""torch.nn: modules, parameters, functional, init and utils."""
 from . import functional
+from . import parameter
+from .parameter import Parameter, Buffer
+from . import modules
+from .modules import (Module, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict, Identity, Linear,
+                      Bilinear, Flatten, Unflatten)
+from . import init
+from . import utils
 
-__all__ = ["functional"]
+__all__ = ["functional", "parameter", "modules", "init", "utils", "Parameter", "Buffer", "Module", "Sequential",
+           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity", "Linear", "Bilinear", "Flatten",
+           "Unflatten"]

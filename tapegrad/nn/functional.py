@@ -6,7 +6,7 @@ from typing import Any
 
 from ..ops._registry import dispatch, OPS
 
-__all__ = ["binary_cross_entropy_with_logits"]
+__all__ = ["binary_cross_entropy_with_logits", "linear", "bilinear"]
 
 
 def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
@@ -35,3 +35,50 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return dispatch(OPS["binary_cross_entropy_with_logits"], (input, target, weight, pos_weight, reduction))
+
+
+# ---------------------------------------------------------------------------------------
+# Linear layers (nn.Linear, nn.Bilinear)
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+    """y = input @ weight.T + bias, built from the ops torch uses (so grad_fn names match).
+
+    A 2-D input with a bias is one addmm; any other contiguous input with a bias is flattened
+    to 2-D, passed through addmm and viewed back; otherwise matmul then add.
+    """
+    from ..ops import FUNCTIONS
+    if bias is None:
+        return input.matmul(weight.t())
+    if input.dim() == 2:
+        return FUNCTIONS["addmm"](bias, input, weight.t())
+    if input.is_contiguous() and input.dim() > 0:
+        flat = input.view(-1, input.shape[-1])
+        out = FUNCTIONS["addmm"](bias, flat, weight.t())
+        return out.view(*input.shape[:-1], weight.shape[0]) if input.dim() > 1 else out.view(weight.shape[0])
+    return input.matmul(weight.t()) + bias
+
+
+def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
+    """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    for d in range(input1.dim() - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got "
+                               f"{input1.shape[d]} and {input2.shape[d]}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {weight.shape[2]}")
+    if bias is not None and bias.shape[-1] != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
+                           f"expected {weight.shape[0]}")
+    out_f, in1, in2 = weight.shape
+    batch = input1.shape[:-1]
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    mixed = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).view(-1, out_f, in2)
+    out = (mixed * x2.unsqueeze(1)).sum(-1).view(*batch, out_f)
+    return out if bias is None else out + bias

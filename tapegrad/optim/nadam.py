@@ -1,0 +1,114 @@
+"""NAdam: Adam with Nesterov momentum (torch.optim.NAdam)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_betas, _check_common, _check_not_differentiable,
+                        _lerp_, _real, _scalar, _state_scalar, _use_grad_for_differentiable, _zeros_like)
+
+__all__ = ["NAdam", "nadam"]
+
+
+class NAdam(Optimizer):
+    """Implements the NAdam algorithm; the update is `nadam`'s."""
+
+    def __init__(self, params: Any, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False) -> None:
+        _check_common(lr, eps)
+        _check_betas(betas)
+        _check_common(0.0, weight_decay=weight_decay)
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+        _check_not_differentiable(differentiable)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in (("maximize", False), ("foreach", None), ("capturable", False),
+                               ("differentiable", False), ("decoupled_weight_decay", False)):
+                group.setdefault(key, value)
+
+    @_use_grad_for_differentiable
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            params, grads = self._with_grads(group)
+            exp_avgs, exp_avg_sqs, mu_products, steps = [], [], [], []
+            for p in params:
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _state_scalar(0.0)
+                    state["mu_product"] = _state_scalar(1.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                exp_avgs.append(state["exp_avg"])
+                exp_avg_sqs.append(state["exp_avg_sq"])
+                mu_products.append(state["mu_product"])
+                steps.append(state["step"])
+            beta1, beta2 = group["betas"]
+            nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, beta1=beta1, beta2=beta2,
+                  lr=group["lr"], weight_decay=group["weight_decay"], momentum_decay=group["momentum_decay"],
+                  eps=group["eps"], decoupled_weight_decay=group["decoupled_weight_decay"],
+                  maximize=group["maximize"])
+        return loss
+
+
+def nadam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
+          mu_products: list[Tensor], state_steps: list[Tensor], *, beta1: float, beta2: float, lr: float,
+          weight_decay: float, momentum_decay: float, eps: float, decoupled_weight_decay: bool = False,
+          maximize: bool = False, **_: Any) -> None:
+    r"""Update `params` and the moment estimates in place.
+
+    .. math::
+        \mu_t \leftarrow \beta_1 (1 - \tfrac12 0.96^{t\psi}), \quad \mu_{t+1} \leftarrow \beta_1 (1 - \tfrac12 0.96^{(t+1)\psi}) \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2) g_t^2,
+        \quad d_t \leftarrow \sqrt{v_t / (1-\beta_2^t)} + \epsilon \\
+        \theta_t \leftarrow \theta_{t-1} - \gamma \frac{1-\mu_t}{1-\prod_{i\le t}\mu_i} \frac{g_t}{d_t}
+        - \gamma \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i} \frac{m_t}{d_t}
+    """
+    lr = _scalar(lr)
+    for i, p in enumerate(params):
+        param = _real(p._data)
+        g = _real(grads[i]._data)
+        m_t, v_t, mu_t, step_t = exp_avgs[i], exp_avg_sqs[i], mu_products[i], state_steps[i]
+        m, v = _real(m_t._data), _real(v_t._data)
+        if maximize:
+            g = np.negative(g)
+        step_t._data += 1
+        step = float(step_t._data)
+        bias_correction2 = 1 - beta2 ** step
+        if weight_decay != 0:
+            if decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                tmp = np.multiply(param, weight_decay, dtype=param.dtype)
+                tmp += g
+                g = tmp
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        mu_t._data *= mu
+        _lerp_(m, g, 1 - beta1)
+        v *= beta2
+        _addcmul_sq_(v, g, 1 - beta2)
+        denom = np.divide(v, bias_correction2, dtype=v.dtype)
+        np.sqrt(denom, out=denom)
+        mu_product = float(mu_t._data)
+        mu_product_next = mu_product * mu_next
+        denom += eps
+        tmp = np.divide(g, denom, dtype=param.dtype)
+        tmp *= -lr * (1.0 - mu) / (1.0 - mu_product)
+        param += tmp
+        np.divide(m, denom, out=tmp)
+        tmp *= (-lr * mu_next) / (1.0 - mu_product_next)
+        param += tmp
+        _bump(p, m_t, v_t, mu_t, step_t)

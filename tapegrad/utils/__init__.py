@@ -1,0 +1,5 @@
+"""torch.utils: hooks (module hook handles) and data (datasets and loaders)."""
+from . import hooks
+from . import data
+
+__all__ = ["hooks"]
