@@ -106,7 +106,7 @@ def _check_inputs(inputs: tuple) -> None:
         if inp._data.dtype not in (np.float64, np.complex128):
             warnings.warn(f"Input #{idx} requires gradient and is not a double precision floating point or complex. "
                           "This check will likely fail if all the inputs are not of double precision floating "
-                          "point or complex. ", UserWarning, stacklevel=4)
+                          "point or complex. ", UserWarning, stacklevel=2)
         if inp._data.dtype.kind == "c":
             raise NotImplementedError("tapegrad's gradcheck does not support complex inputs yet")
         if inp._data.size and not all(st != 0 or sz <= 1 for st, sz in zip(inp._data.strides, inp._data.shape)):
@@ -305,15 +305,18 @@ def _slow_check(func: Callable, inputs: tuple, func_out: tuple, outputs: tuple, 
                 raise GradcheckError(_mismatch_message(a, n, out_idx, in_idx))
 
 
-def _unit_random(rng: np.random.Generator, n: int, dtype: np.dtype) -> np.ndarray:
-    v = rng.random(n).astype(dtype)
+def _unit_random(generator: Any, n: int, dtype: np.dtype) -> np.ndarray:
+    """Uniform [0, 1) values in the default float dtype, cast to `dtype` and scaled to unit norm."""
+    from .._random_factories import rand
+    v = np.asarray(rand(n, generator=generator)._data).astype(dtype)
     norm = np.linalg.norm(v)
     return v / norm if norm else v
 
 
 def _fast_check(func: Callable, inputs: tuple, func_out: tuple, outputs: tuple, eps: float, rtol: float,
                 atol: float, nondet_tol: float, check_grad_dtypes: bool) -> None:
-    rng = np.random.default_rng(67280421310721)  # a private stream: the user's RNG is left alone
+    from ..random import Generator
+    rng = Generator()  # a fresh generator (torch's default seed), so the user's random stream is left alone
     diff_inputs = _diff_inputs(inputs)
     all_u = [_unit_random(rng, t._data.size, t._data.dtype) for t in diff_inputs]
     all_v = [_unit_random(rng, o._data.size, o._data.dtype) for o in outputs]
@@ -399,13 +402,13 @@ def _check_undefined_grad(func: Callable, inputs: tuple) -> None:
         try:
             grads = grad(outs, diff_inputs, zeros, allow_unused=True)
         except RuntimeError as exc:
-            warnings.warn(_UNDEFINED_GRAD_WARNING, UserWarning, stacklevel=4)
+            warnings.warn(_UNDEFINED_GRAD_WARNING, UserWarning, stacklevel=2)
             raise GradcheckError('Expected backward function to handle undefined output grads. Please look at '
                                  '"Notes about undefined output gradients" in "tools/autograd/derivatives.yaml"'
                                  ) from exc
         for g in grads:
             if g is not None and np.count_nonzero(g._data != 0):
-                warnings.warn(_UNDEFINED_GRAD_WARNING, UserWarning, stacklevel=4)
+                warnings.warn(_UNDEFINED_GRAD_WARNING, UserWarning, stacklevel=2)
                 raise GradcheckError('Expected all input grads to be undefined or zero when all output grads are '
                                      'undefined or zero. Please look at "Notes about undefined output gradients" in '
                                      '"tools/autograd/derivatives.yaml"')
@@ -469,16 +472,22 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-06, atol
 
 
 def _random_grad_output(x: Any, noncontiguous: bool) -> Any:
-    """Uniform values in [-1, 1) shaped like x (float64 for non-float x), requiring grad."""
+    """Uniform values in [-1, 1) shaped like x (float64 for non-float x), requiring grad.
+
+    Drawn from the default generator as torch.testing.make_tensor draws them, so a seeded run
+    gets torch's values.
+    """
     from .. import _dtype as D
-    from .._random_factories import rand
+    from .._creation import empty
     dtype = x.dtype if x.is_floating_point() else D.float64
-    t = rand(tuple(x.shape), dtype=dtype)
-    data = t._data * 2 - 1
-    if noncontiguous and data.size > 1:
-        wide = np.repeat(data, 2, axis=-1) if data.ndim else data
-        data = wide[..., ::2] if data.ndim else wide
-    return _make(data.astype(dtype.numpy, copy=False), requires_grad=True)
+    shape = tuple(x.shape)
+    noncontiguous = noncontiguous and int(np.prod(shape)) > 1
+    if noncontiguous:  # draw twice the last dim and keep every other element, from the second
+        shape = shape[:-1] + (2 * shape[-1],)
+    data = np.asarray(empty(shape, dtype=dtype).uniform_(-1, 1)._data)
+    if noncontiguous:
+        data = data[..., 1::2]
+    return _make(data, requires_grad=True)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-06,

@@ -7,6 +7,7 @@ import numpy as np
 
 from ._registry import defop, dispatch, public
 from . import _registry as R
+from ._inplace import make_inplace
 from ._samples import Sample, arr, binary, pos, away
 
 
@@ -114,20 +115,64 @@ def _remainder(self, other):
     return np.remainder(self, other)
 
 
-REMAINDER = defop("remainder", _remainder, node="RemainderBackward0", promote="common", inplace="remainder_",
-                  grads={"self": lambda grad: grad,
-                         "other": lambda grad, self, other: -grad * (self / other).floor()},
-                  samples=binary(make_a=away, make_b=pos))
-
-
 def _fmod(self, other):
     return np.fmod(self, other)
 
 
-FMOD = defop("fmod", _fmod, node="FmodBackward0", promote="common", inplace="fmod_",
+def _rounded_quotient(self: Any, other: Any, mode: str) -> Any:
+    return dispatch(DIV, (self, other, mode))
+
+
+def _scalar_samples():
+    yield Sample(away(3, 2), 1.5)
+    yield Sample(away(), -0.7)
+    yield Sample(away(0, 2), 2.5)
+
+
+# torch records remainder/fmod with a tensor `other` (even 0-dim) as ...Backward1, with a Python
+# number as ...Backward0; the public function and the in-place method pick the overload.
+REMAINDER = defop("remainder.Tensor", _remainder, node="RemainderBackward1", promote="common", function=False,
+                  method=False,
+                  grads={"self": lambda grad: grad,
+                         "other": lambda grad, self, other: -grad * _rounded_quotient(self, other, "floor")},
+                  samples=binary(make_a=away, make_b=pos, scalar=None))
+REMAINDER_SCALAR = defop("remainder.Scalar", _remainder, node="RemainderBackward0", promote="common",
+                         function=False, method=False, inputs=("self",), tensors=("self", "other"),
+                         grads={"self": lambda grad: grad}, samples=_scalar_samples)
+FMOD = defop("fmod.Tensor", _fmod, node="FmodBackward1", promote="common", function=False, method=False,
              grads={"self": lambda grad: grad,
-                    "other": lambda grad, self, other: -grad * (self / other).trunc()},
-             samples=binary(make_a=away, make_b=pos))
+                    "other": lambda grad, self, other: -grad * _rounded_quotient(self, other, "trunc")},
+             samples=binary(make_a=away, make_b=pos, scalar=None))
+FMOD_SCALAR = defop("fmod.Scalar", _fmod, node="FmodBackward0", promote="common", function=False, method=False,
+                    inputs=("self",), tensors=("self", "other"), grads={"self": lambda grad: grad},
+                    samples=_scalar_samples)
+
+_INPLACE = {op.name: make_inplace(op, op.name.split(".")[0] + "_")
+            for op in (REMAINDER, REMAINDER_SCALAR, FMOD, FMOD_SCALAR)}
+
+
+@public("remainder")
+def remainder(input: Any, other: Any) -> Any:
+    """torch.remainder: the modulus with the sign of the divisor (Python's %)."""
+    return dispatch(REMAINDER if _is_tensor(other) or not _is_tensor(input) else REMAINDER_SCALAR, (input, other))
+
+
+@public("remainder_", function=False)
+def remainder_(self: Any, other: Any) -> Any:
+    """In-place remainder."""
+    return _INPLACE["remainder.Tensor" if _is_tensor(other) else "remainder.Scalar"](self, other)
+
+
+@public("fmod")
+def fmod(input: Any, other: Any) -> Any:
+    """torch.fmod: the modulus with the sign of the dividend (C's fmod)."""
+    return dispatch(FMOD if _is_tensor(other) else FMOD_SCALAR, (input, other))
+
+
+@public("fmod_", function=False)
+def fmod_(self: Any, other: Any) -> Any:
+    """In-place fmod."""
+    return _INPLACE["fmod.Tensor" if _is_tensor(other) else "fmod.Scalar"](self, other)
 
 
 # --- pow ---------------------------------------------------------------------------------

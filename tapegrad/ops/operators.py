@@ -55,13 +55,20 @@ def _rpow(self: Any, other: Any) -> Any:
 def _rfloordiv(self: Any, other: Any) -> Any:
     if not _is_operand(other):
         return NotImplemented
-    return FUNCTIONS["floor_divide"](FUNCTIONS["full_like"](self, other), self)
+    return FUNCTIONS["floor_divide"](_scalar_like(self, other), self)
 
 
 def _rmod(self: Any, other: Any) -> Any:
     if not _is_operand(other):
         return NotImplemented
-    return FUNCTIONS["remainder"](FUNCTIONS["full_like"](self, other), self)
+    return FUNCTIONS["remainder"](_scalar_like(self, other), self)
+
+
+def _scalar_like(self: Any, value: Any) -> Any:
+    """A 0-dim tensor holding `value` as torch wraps a Python number for a reflected operator."""
+    from .. import _dtype as D
+    import numpy as np
+    return R._make(np.asarray(value, dtype=D.scalar_dtype(value).numpy), False, None, 0)
 
 
 def _rmatmul(self: Any, other: Any) -> Any:

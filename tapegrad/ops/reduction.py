@@ -104,8 +104,11 @@ def _count(shape: tuple, dim: Any) -> int:
 
 
 def _mean_dim_grad(grad: Any, self_shape: tuple, dim: Any, keepdim: bool) -> Any:
+    # Divide the small reduced gradient, then expand (no full-size division). When a reduced dim
+    # is empty the input has no elements, so the gradient is empty and there is nothing to divide
+    # (dividing by 0 would put 0 * nan into double backward).
     n = _count(self_shape, dim)
-    return expand_reduced(grad / n if n else grad * float("nan"), self_shape, dim, keepdim)
+    return expand_reduced(grad / n if n else grad, self_shape, dim, keepdim)
 
 
 MEAN = defop("mean.dim", _mean, node="MeanBackward1", function=False, method=False,

@@ -1,0 +1,60 @@
+"""Every known deviation of the op table from torch, in one place, with its reason.
+
+The generated tests in test_op_table.py look entries up here and mark them xfail(strict=True),
+so a known failure that starts passing is reported and must be removed from this list.
+
+KNOWN_FAILURES keys are `(op name, check)` for every sample of the op, or
+`(op name, check, sample index)` for one sample. Checks: "samples", "forward", "grad",
+"grad_fn", "gradcheck", "gradgradcheck", "float32".
+
+NO_TORCH_COUNTERPART lists entries with no torch function to compare against (tapegrad's
+internal building blocks); they still get gradcheck, gradgradcheck and the float32 check.
+"""
+from __future__ import annotations
+
+KNOWN_FAILURES: dict[tuple, str] = {
+    ("_to_copy", "gradcheck", 0): "float64 -> float32 output: central differences in float32 with eps=1e-6 are "
+                                  "off by ~1e-2; torch's gradcheck fails the same way (not a tapegrad bug)",
+    ("_to_copy", "gradgradcheck", 0): "float32 output and grad_output: same precision limit as its gradcheck",
+    ("_view_scatter", "samples"): "internal node of in-place writes into views (CopySlices); exercised through "
+                                  "the in-place tests, it has no standalone call to sample",
+    ("floor_divide.impl", "samples"): "internal non-differentiable kernel behind torch.floor_divide; needs samples",
+    **{(name, check): "torch records NotImplemented for scatter with `reduce`: its backward raises "
+                      "'derivative for aten::scatter is not implemented', as tapegrad's does"
+       for name in ("scatter.reduce", "scatter.value_reduce") for check in ("grad", "gradcheck", "gradgradcheck")},
+}
+
+NO_TORCH_COUNTERPART: dict[str, str] = {
+    "_reduction_flip": "flip used inside reduction gradients (cumsum, cumprod, prod with zeros)",
+    "_scatter_selected": "gradient of max(dim)/sort/topk/median(dim)...: scatter of the picked elements",
+    "_gather_selected": "gradient of _scatter_selected (double backward of the selecting reductions)",
+    "_squeeze_matmul": "matmul's internal squeeze_ of the dim it added to a 1-d operand (SqueezeBackward4); "
+                       "covered through torch.matmul",
+    "_view_scatter": "internal CopySlices node",
+    "floor_divide.impl": "internal kernel; the public torch.floor_divide wraps it",
+    "copy_": "in-place only (CopyBackwards); torch's out-of-place aten.copy records NotImplemented; covered by "
+             "tests/ops/test_indexing.py",
+    "fill_.Scalar": "entry behind in-place fill_ (FillBackward2); torch's fill_ cannot run on the leaf inputs of "
+                    "the generated tests; covered by tests/ops/test_indexing.py",
+    "fill_.Tensor": "entry behind in-place fill_ with a 0-dim tensor (FillBackward3); see fill_.Scalar",
+}
+
+# --- nn op modules (tapegrad/ops/nn_*.py): internal derivative entries with no public torch function
+NO_TORCH_COUNTERPART.update({
+    "_convolution_weight": "weight gradient of a convolution (an internal node of ConvolutionBackward0); covered "
+                           "through torch.convolution's gradients",
+    "_max_pool_scatter": "gradient of max pooling (scatter into the argmax positions); covered through "
+                         "max_pool2d_with_indices's gradients",
+    "_max_pool_gather": "gradient of _max_pool_scatter (gather at the argmax positions)",
+    "_avg_pool2d_backward": "gradient of average pooling; covered through avg_pool2d's gradients",
+})
+
+# torch's pointwise-loss backward divides a 'mean' by the numel of the differentiated input, not of the
+# broadcast loss, so with broadcasting (sample 4) its gradient (which tapegrad matches) is not the derivative.
+for _loss in ("mse_loss", "smooth_l1_loss", "huber_loss"):
+    KNOWN_FAILURES[(_loss, "gradcheck", 4)] = ("torch's mean divides by the input's numel under broadcasting; "
+                                              "tapegrad follows torch (the values agree with torch)")
+KNOWN_FAILURES[("embedding", "gradcheck", 1)] = ("padding_idx: torch (and tapegrad) leave that row's gradient at zero "
+                                                 "by design, which is not the derivative")
+KNOWN_FAILURES[("embedding", "gradcheck", 2)] = ("scale_grad_by_freq: torch (and tapegrad) scale the gradient by "
+                                                 "inverse frequencies by design, which is not the derivative")
