@@ -148,10 +148,18 @@ def _rebase_view(view: Any, base: Any, node: Node | None) -> None:
     base._grad_fn = copy
     base._output_nr = 0
     base._requires_grad = True
-    regenerated = view._view_fn(base)
+    regenerated = _as_strided_of(view, base)
     view._grad_fn = regenerated._grad_fn
     view._output_nr = regenerated._output_nr
     view._requires_grad = True
+
+
+def _as_strided_of(view: Any, base: Any) -> Any:
+    """The view again, as torch regenerates it after an in-place op: as_strided of its base
+    (AsStridedBackward0); a replay of the view ops when the base is not contiguous."""
+    if not base._data.flags.c_contiguous or view._data.size == 0:
+        return view._view_fn(base)
+    return R.dispatch(R.OPS["as_strided"], (base, view.shape, view.stride(), view.storage_offset()))
 
 
 def _view_scatter_forward(self: np.ndarray, src: np.ndarray, view_fn: Callable) -> np.ndarray:

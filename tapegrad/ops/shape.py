@@ -590,3 +590,49 @@ STACK = defop("stack", _stack, node="StackBackward0", list_input=True, promote="
               grads={"tensors": lambda grad, dim: list(grad.unbind(dim))},
               samples=lambda: iter([Sample([arr(2, 3), arr(2, 3)]), Sample([arr(3), arr(3), arr(3)], 1),
                                     Sample([arr(), arr()])]))
+
+
+# --- as_strided (what a view becomes after an in-place op changed its base) ---------------
+def _strided_region(flat: np.ndarray, size: tuple, stride: tuple, storage_offset: int) -> np.ndarray:
+    item = flat.itemsize
+    return np.lib.stride_tricks.as_strided(flat[storage_offset:], shape=tuple(size),
+                                           strides=tuple(s * item for s in stride))
+
+
+def _as_strided(self, size, stride, storage_offset=None):
+    if not self.flags.c_contiguous:
+        raise RuntimeError("as_strided: tapegrad supports it on contiguous tensors only")
+    flat = self.reshape(-1)
+    offset = 0 if storage_offset is None else storage_offset
+    need = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    if need > flat.size:
+        raise RuntimeError(f"setStorage: sizes {_shape_str(size)}, strides {_shape_str(stride)}, storage offset "
+                           f"{offset}, and itemsize {self.itemsize} requiring a storage size of "
+                           f"{need * self.itemsize} are out of bounds for storage of size {flat.size * self.itemsize}")
+    return _strided_region(flat, tuple(size), tuple(stride), offset)
+
+
+def _as_strided_backward(grad, self_shape, size, stride, storage_offset=None):
+    """Scatter-add `grad` into zeros of the input's shape at the strided positions."""
+    flat = np.zeros(math.prod(self_shape), grad.dtype)
+    region = _strided_region(flat, tuple(size), tuple(stride), 0 if storage_offset is None else storage_offset)
+    index = _strided_region(np.arange(flat.size), tuple(size), tuple(stride),
+                            0 if storage_offset is None else storage_offset)
+    if np.unique(index).size == index.size:
+        region += grad
+    else:
+        np.add.at(flat, index.reshape(-1), grad.reshape(-1))
+    return flat.reshape(self_shape)
+
+
+AS_STRIDED = defop("as_strided", _as_strided, node="AsStridedBackward0", view=True,
+                   grads={"self": lambda grad, self_shape, size, stride, storage_offset:
+                          dispatch(AS_STRIDED_BACKWARD, (grad, self_shape, size, stride, storage_offset))},
+                   samples=lambda: iter([Sample(arr(4, 3), (2, 3), (3, 1), 3), Sample(arr(6), (3, 2), (1, 1), 0),
+                                         Sample(arr(3, 4), (4, 3), (1, 4))]))
+AS_STRIDED_BACKWARD = defop(
+    "as_strided_backward", _as_strided_backward, node="AsStridedBackwardBackward0", function=False, method=False,
+    inputs=("grad",),
+    grads={"grad": lambda grad, size, stride, storage_offset: dispatch(AS_STRIDED, (grad, size, stride,
+                                                                                     storage_offset))},
+    samples=lambda: iter([Sample(arr(2, 3), (4, 3), (2, 3), (3, 1), 3)]))

@@ -25,6 +25,7 @@ KNOWN_FAILURES: dict[tuple, str] = {
 }
 
 NO_TORCH_COUNTERPART: dict[str, str] = {
+    "as_strided_backward": "gradient of as_strided (scatter-add into the strided positions); torch has no aten op",
     "_reduction_flip": "flip used inside reduction gradients (cumsum, cumprod, prod with zeros)",
     "_scatter_selected": "gradient of max(dim)/sort/topk/median(dim)...: scatter of the picked elements",
     "_gather_selected": "gradient of _scatter_selected (double backward of the selecting reductions)",
