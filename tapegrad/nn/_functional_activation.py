@@ -50,7 +50,7 @@ def relu6(input: Any, inplace: bool = False) -> Any:
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """x for x > 0, negative_slope * x otherwise."""
-    return _run(A.LEAKY_RELU, (input, negative_slope), inplace)
+    return _run(A.LEAKY_RELU_ if inplace else A.LEAKY_RELU, (input, negative_slope), inplace)
 
 
 def leaky_relu_(input: Any, negative_slope: float = 0.01) -> Any:
@@ -84,7 +84,7 @@ def rrelu(input: Any, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return _run(A.ELU, (input, alpha, 1.0, 1.0), inplace)
+    return _run(A.ELU_ if inplace else A.ELU, (input, alpha, 1.0, 1.0), inplace)
 
 
 def elu_(input: Any, alpha: float = 1.0) -> Any:
@@ -94,7 +94,7 @@ def elu_(input: Any, alpha: float = 1.0) -> Any:
 
 def selu(input: Any, inplace: bool = False) -> Any:
     """scale * elu(x, alpha) with the self-normalizing constants."""
-    return _run(A.ELU, (input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+    return _run(A.ELU_ if inplace else A.ELU, (input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
 
 
 def selu_(input: Any) -> Any:

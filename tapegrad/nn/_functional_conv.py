@@ -43,6 +43,9 @@ def _same_padding(input: Any, weight: Any, stride: tuple, dilation: tuple, nd: i
         sym.append(total // 2)
         extra.append(total - 2 * (total // 2))
     if any(extra):
+        import warnings
+        warnings.warn("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
+                      "of the input be created", UserWarning, stacklevel=4)
         pad = []
         for e in reversed(extra):
             pad += [0, e]
@@ -201,9 +204,9 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     """Average pooling to a fixed output size (a mean when it is 1x1, as torch does)."""
-    size = ntuple(output_size, 2) if not isinstance(output_size, (list, tuple)) or None not in output_size else \
-        tuple(output_size)
-    if tuple(size) == (1, 1):
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) and len(output_size) == 2 else \
+        ntuple(output_size, 2)
+    if size == (1, 1):
         return input.mean((-1, -2), keepdim=True)
     return dispatch(P.ADAPTIVE_AVG_POOL2D, (input, size))
 

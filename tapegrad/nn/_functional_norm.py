@@ -51,7 +51,10 @@ def instance_norm(input: Any, running_mean: Any = None, running_var: Any = None,
 
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Any:
     """Normalize over the last len(normalized_shape) dims, then scale and shift elementwise."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not isinstance(normalized_shape, (list, tuple)):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    shape = tuple(normalized_shape)
     return dispatch(N.LAYER_NORM, (input, shape, weight, bias, eps, True))
 
 

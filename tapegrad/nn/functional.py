@@ -82,3 +82,20 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
     mixed = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).view(-1, out_f, in2)
     out = (mixed * x2.unsqueeze(1)).sum(-1).view(*batch, out_f)
     return out if bias is None else out + bias
+
+
+# ---------------------------------------------------------------------------------------
+# Layers' functions: convolution and pooling, normalization, losses, activations, and the rest.
+# Each family lives in its own module (entries in tapegrad/ops/nn_*.py); they are re-exported here.
+from . import _functional_activation as _act  # noqa: E402
+from . import _functional_conv as _conv  # noqa: E402
+from . import _functional_loss as _loss  # noqa: E402
+from . import _functional_misc as _misc  # noqa: E402
+from . import _functional_norm as _norm  # noqa: E402
+from ._functional_activation import *  # noqa: E402,F401,F403
+from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_loss import *  # noqa: E402,F401,F403
+from ._functional_misc import *  # noqa: E402,F401,F403
+from ._functional_norm import *  # noqa: E402,F401,F403
+
+__all__ += _act.__all__ + _conv.__all__ + _loss.__all__ + _misc.__all__ + _norm.__all__

@@ -48,6 +48,10 @@ NO_TORCH_COUNTERPART.update({
                          "max_pool2d_with_indices's gradients",
     "_max_pool_gather": "gradient of _max_pool_scatter (gather at the argmax positions)",
     "_avg_pool2d_backward": "gradient of average pooling; covered through avg_pool2d's gradients",
+    "_leaky_relu_inplace": "the entry F.leaky_relu(inplace=True) runs in place (LeakyReluBackward1, formula on the "
+                           "result); compared with torch in tests/nn/test_functional_activation.py",
+    "_elu_inplace": "the entry F.elu_/selu_ run in place (EluBackward1, formula on the result); compared with torch "
+                    "in tests/nn/test_functional_activation.py",
 })
 
 # torch's pointwise-loss backward divides a 'mean' by the numel of the differentiated input, not of the

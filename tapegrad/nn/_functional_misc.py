@@ -1,0 +1,335 @@
+"""nn.functional: embedding, dropout, pad, one_hot, normalize, interpolate, pixel shuffle, distances and
+scaled dot-product attention (entries in ops/nn_misc.py; the rest composed as torch composes them)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..ops import nn_misc as M
+from ..ops._registry import FUNCTIONS, dispatch
+
+__all__ = ["embedding", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
+           "pad", "one_hot", "normalize", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle",
+           "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention"]
+
+
+def _tg() -> Any:
+    import tapegrad
+    return tapegrad
+
+
+# ---------------------------------------------------------------------------------------
+# embedding
+
+def embedding(input: Any, weight: Any, padding_idx: Any = None, max_norm: Any = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
+    """Rows of weight selected by the indices in input."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    else:
+        padding_idx = -1
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    return dispatch(M.EMBEDDING, (weight, input, padding_idx, scale_grad_by_freq, sparse))
+
+
+def _embedding_renorm_(weight: Any, input: Any, max_norm: float, norm_type: float) -> None:
+    """Scale in place the looked-up rows whose norm exceeds max_norm (no gradient, as torch)."""
+    with no_grad():
+        rows = np.unique(input._data.ravel())
+        w = weight._data
+        norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
+        weight._version_counter[0] += 1
+
+
+# ---------------------------------------------------------------------------------------
+# dropout (masks drawn from the generator as torch's CPU kernels draw them)
+
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _bernoulli_noise(input: Any, shape: tuple, p: float) -> np.ndarray:
+    from ..random import default_generator
+    dt = input._data.dtype
+    return default_generator.bernoulli(1 - p, shape, dt)
+
+
+def _mask_tensor(a: np.ndarray) -> Any:
+    return _tg().from_numpy(a)
+
+
+def _dropout_impl(input: Any, p: float, training: bool, inplace: bool, shape: tuple, alpha: bool) -> Any:
+    _check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1 and not alpha:
+        zero = _mask_tensor(np.zeros((), input._data.dtype))
+        return input.mul_(zero) if inplace else input * zero
+    noise = _bernoulli_noise(input, shape, p)
+    if alpha:
+        a_const = 1.7580993408473766
+        a = 1.0 / math.sqrt((a_const * a_const * p + 1) * (1 - p))
+        dt = noise.dtype.type
+        b = (noise - dt(1)) * dt(a_const * a) + dt(a_const * a * p)
+        noise = noise * dt(a)
+        b_t = _mask_tensor(b.astype(noise.dtype, copy=False))
+        out = input.mul_(_mask_tensor(noise)) if inplace else input * _mask_tensor(noise)
+        return out.add_(b_t) if inplace else out + b_t
+    noise = noise / noise.dtype.type(1 - p)
+    return input.mul_(_mask_tensor(noise)) if inplace else input * _mask_tensor(noise)
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), in training."""
+    return _dropout_impl(input, p, training, inplace, tuple(input.shape), False)
+
+
+def _feature_shape(input: Any, batched_dims: int) -> tuple:
+    shape = tuple(input.shape)
+    if input.dim() == batched_dims:  # unbatched: (C, *spatial)
+        return shape[:1] + (1,) * (len(shape) - 1)
+    return shape[:2] + (1,) * (len(shape) - 2)
+
+
+def _feature_dropout(input: Any, p: float, training: bool, inplace: bool, nd: int, alpha: bool = False) -> Any:
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"dropout{nd}d: Expected {nd + 1}D or {nd + 2}D input, but received a {input.dim()}D "
+                           f"input. Note that dropout{nd}d exists to provide channel-wise dropout on inputs with "
+                           f"{nd} spatial dimension{'s' if nd > 1 else ''}, a channel dimension, and an optional "
+                           "batch dimension (i.e. 2D or 3D inputs)." if nd == 1 else
+                           f"dropout{nd}d: Expected {nd + 1}D or {nd + 2}D input, but received a {input.dim()}D input")
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, nd + 1), alpha)
+
+
+def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, L) with probability p."""
+    return _feature_dropout(input, p, training, inplace, 1)
+
+
+def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, H, W) with probability p."""
+    _check_p(p)
+    if input.dim() not in (3, 4):
+        import warnings
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will result "
+                      f"in an error in a future release. To retain the behavior and silence this warning, please use "
+                      f"dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      f"spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      f"inputs).", UserWarning, stacklevel=2)
+    if input.dim() == 3:
+        import warnings
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, "
+                      "i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", UserWarning, stacklevel=2)
+    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    return _dropout_impl(input, p, training, inplace, shape, False)
+
+
+def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, D, H, W) with probability p."""
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Any:
+    """Dropout that keeps SELU's self-normalizing mean and variance."""
+    return _dropout_impl(input, p, training, inplace, tuple(input.shape), True)
+
+
+def feature_alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Any:
+    """Alpha dropout of whole channels."""
+    shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    return _dropout_impl(input, p, training, inplace, shape, True)
+
+
+# ---------------------------------------------------------------------------------------
+# pad
+
+_PAD_OPS = {("reflect", 1): M.REFLECTION_PAD1D, ("reflect", 2): M.REFLECTION_PAD2D,
+            ("replicate", 1): M.REPLICATION_PAD1D, ("replicate", 2): M.REPLICATION_PAD2D}
+
+
+def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
+    """Pad the last len(pad) // 2 dims (pad lists the last dim first): constant, reflect, replicate, circular."""
+    pad = tuple(int(p) for p in pad)
+    if mode == "constant":
+        return dispatch(M.CONSTANT_PAD, (input, pad, 0 if value is None else value))
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    nd = len(pad) // 2
+    if input.dim() not in (nd + 1, nd + 2):
+        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+    if mode == "circular":
+        return _circular_pad(input, pad)
+    op = _PAD_OPS.get((mode, nd))
+    if op is None:
+        raise NotImplementedError(f"padding mode {mode!r} over {nd} dims is not implemented in tapegrad")
+    return dispatch(op, (input, pad))
+
+
+def _circular_pad(input: Any, pad: tuple) -> Any:
+    out = input
+    cat = FUNCTIONS["cat"]
+    for k in range(len(pad) // 2):
+        dim = input.dim() - 1 - k
+        before, after = pad[2 * k], pad[2 * k + 1]
+        size = out.shape[dim]
+        if before > size or after > size:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        parts = []
+        if before > 0:
+            parts.append(out.narrow(dim, size - before, before))
+        core = out.narrow(dim, max(-before, 0), size - max(-before, 0) - max(-after, 0))
+        parts.append(core)
+        if after > 0:
+            parts.append(out.narrow(dim, 0, after))
+        out = cat(parts, dim) if len(parts) > 1 else core
+    return out
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    """int64 one-hot encoding with a new last dim of num_classes."""
+    return dispatch(M.ONE_HOT, (tensor, num_classes))
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Any:
+    """input / max(||input||_p along dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+# ---------------------------------------------------------------------------------------
+# interpolate
+
+def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Any:
+    """Resize the spatial dims: nearest, linear (3-d input), bilinear (4-d input), area."""
+    nd = input.dim() - 2
+    if nd not in (1, 2):
+        raise NotImplementedError(f"interpolate over {nd} spatial dims is not implemented in tapegrad")
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    spatial = tuple(input.shape[2:])
+    scales: tuple = (None,) * nd
+    if size is not None:
+        out = tuple(int(s) for s in (size if isinstance(size, (list, tuple)) else (size,) * nd))
+        if len(out) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with "
+                             f"spatial dimensions of {list(spatial)} and output size of {list(out)}. Please provide "
+                             f"input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             f"format.")
+    elif scale_factor is not None:
+        factors = tuple(float(f) for f in (scale_factor if isinstance(scale_factor, (list, tuple))
+                                           else (scale_factor,) * nd))
+        out = tuple(int(math.floor(s * f)) for s, f in zip(spatial, factors))
+        if not recompute_scale_factor:
+            scales = factors
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode == "nearest":
+        op = M.UPSAMPLE_NEAREST1D if nd == 1 else M.UPSAMPLE_NEAREST2D
+        return dispatch(op, (input, out) + scales)
+    if mode in ("linear", "bilinear"):
+        if (mode == "linear") != (nd == 1):
+            raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                      f"{'3D' if mode == 'linear' else '4D'} input")
+        op = M.UPSAMPLE_LINEAR1D if nd == 1 else M.UPSAMPLE_BILINEAR2D
+        return dispatch(op, (input, out, bool(align_corners)) + scales)
+    if mode == "area":
+        from ._functional_conv import adaptive_avg_pool1d, adaptive_avg_pool2d
+        return (adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d)(input, out)
+    raise NotImplementedError(f"interpolate mode {mode!r} is not implemented in tapegrad")
+
+
+def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: Any = None) -> Any:
+    """Deprecated alias of interpolate."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def pixel_shuffle(input: Any, upscale_factor: int) -> Any:
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
+    return dispatch(M.PIXEL_SHUFFLE, (input, upscale_factor))
+
+
+def pixel_unshuffle(input: Any, downscale_factor: int) -> Any:
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    return dispatch(M.PIXEL_UNSHUFFLE, (input, downscale_factor))
+
+
+# ---------------------------------------------------------------------------------------
+# distances, attention
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+    """Cosine of the angle between x1 and x2 along dim (each norm clamped below by eps)."""
+    shape = _tg().broadcast_shapes(x1.shape, x2.shape)
+    if x1.shape != shape:
+        x1 = x1.expand(shape)
+    if x2.shape != shape:
+        x2 = x2.expand(shape)
+    n1 = x1.norm(2, dim, keepdim=True).clone()
+    n2 = x2.norm(2, dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_(min=eps)
+        n2.clamp_(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Any:
+    """p-norm of x1 - x2 + eps along the last dim."""
+    out_dim = max(x1.dim(), x2.dim())
+    inner = out_dim - 1
+    if out_dim == 0:
+        return (x1 - x2 + eps).abs() if p != 0 else (x1 - x2 + eps).ne(0).to(x1.dtype)
+    return (x1 - x2 + eps).norm(p, inner, keepdim=keepdim)
+
+
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: Any = None, enable_gqa: bool = False) -> Any:
+    """softmax(q k^T * scale + mask) v, with an optional causal mask and dropout on the weights."""
+    tg = _tg()
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(rep, -3)
+        value = value.repeat_interleave(rep, -3)
+    root = math.sqrt(scale)
+    attn = (query * root).matmul(key.transpose(-2, -1) * root)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                               "is_causal=True")
+        keep = np.tril(np.ones((L, S), bool))
+        attn = attn.masked_fill(tg.from_numpy(~keep), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == tg.bool:
+            attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            attn = attn + attn_mask
+    attn = FUNCTIONS["softmax"](attn, -1)
+    # rows with every position masked give zeros (torch's safe softmax), not NaN
+    if is_causal or attn_mask is not None:
+        attn = attn.nan_to_num(0.0)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)

@@ -1,0 +1,219 @@
+"""Activation functions with grad_fn names of their own (torch's aten signatures).
+
+Composites torch builds from other ops (softsign, tanhshrink, softmin, relu6 = hardtanh(0, 6),
+selu = elu with fixed constants) are written in nn.functional.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._registry import defop
+from ._samples import Sample, arr, away, unary
+from .comparison import where
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def _act(name: str, forward: Any, node: str, grads: dict, samples: Any = None) -> Any:
+    return defop(name, forward, node=node, method=False, function=False, promote="float", grads=grads,
+                 samples=samples or unary(away))
+
+
+def _as(x: np.ndarray, out: Any) -> np.ndarray:
+    return np.asarray(out).astype(x.dtype, copy=False)
+
+
+HARDTANH = _act("hardtanh", lambda self, min_val=-1.0, max_val=1.0: _as(self, np.clip(self, min_val, max_val)),
+                "HardtanhBackward0",
+                {"self": lambda grad, self, min_val, max_val: grad * ((self > min_val) & (self < max_val))},
+                samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.0, 6.0 * 0.37 + 0.1),
+                                      Sample(away()), Sample(away(0, 2))]))
+
+LEAKY_RELU = _act("leaky_relu", lambda self, negative_slope=0.01: _as(self, np.where(self > 0, self,
+                                                                                     self * negative_slope)),
+                  "LeakyReluBackward0",
+                  {"self": lambda grad, self, negative_slope: where(self > 0, grad, grad * negative_slope)},
+                  samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.2), Sample(away()), Sample(away(0))]))
+
+
+def _prelu(self, weight):
+    return _as(self, np.where(self > 0, self, weight * self))
+
+
+PRELU = defop("_prelu_kernel", _prelu, node="PreluKernelBackward0", method=False, function=False, promote="common",
+              grads={"self": lambda grad, self, weight: where(self > 0, grad, grad * weight),
+                     "weight": lambda grad, self: where(self > 0, grad * 0, grad * self)},
+              samples=lambda: iter([Sample(away(3, 4), arr(1)), Sample(away(2, 3, 2), arr(3, 1)),
+                                    Sample(away(5), arr(5))]))
+
+
+def _elu(self, alpha=1.0, scale=1.0, input_scale=1.0):
+    with np.errstate(over="ignore"):
+        neg = alpha * np.expm1(np.minimum(self, 0) * input_scale)
+    return _as(self, scale * np.where(self > 0, self, neg))
+
+
+def _elu_grad(grad, self, alpha, scale, input_scale):
+    neg = (self.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)
+    return where(self > 0, grad * scale, grad * neg)
+
+
+ELU = _act("elu", _elu, "EluBackward0", {"self": _elu_grad},
+           samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.5, 1.2, 0.8), Sample(away()),
+                                 Sample(away(0, 2))]))
+
+
+def _celu(self, alpha=1.0):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _elu(self, alpha, 1.0, 1.0 / alpha)
+
+
+CELU = _act("celu", _celu, "CeluBackward0", {"self": lambda grad, self, alpha: _elu_grad(grad, self, alpha, 1.0,
+                                                                                       1.0 / alpha)},
+            samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.7), Sample(away())]))
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    from . import _special_functions as sf  # guarded SciPy, NumPy fallback
+    return sf.erf(x)
+
+
+def _gelu(self, approximate="none"):
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (self + _GELU_C * self ** 3)
+        return _as(self, 0.5 * self * (1 + np.tanh(inner)))
+    if approximate != "none":
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return _as(self, 0.5 * self * (1 + _erf_array(self / math.sqrt(2.0))))
+
+
+def _gelu_grad(grad, self, approximate):
+    if approximate == "tanh":
+        x2 = self * self
+        t = ((self + x2 * self * _GELU_C) * _SQRT_2_OVER_PI).tanh()
+        d = (t + 1) * 0.5 + self * (1 - t * t) * (x2 * (3 * _GELU_C) + 1) * (0.5 * _SQRT_2_OVER_PI)
+        return grad * d
+    cdf = ((self / math.sqrt(2.0)).erf() + 1) * 0.5
+    pdf = (self * self * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+    return grad * (cdf + self * pdf)
+
+
+GELU = _act("gelu", _gelu, "GeluBackward0", {"self": _gelu_grad},
+            samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5), approximate="tanh"), Sample(arr()),
+                                  Sample(arr(0, 2))]))
+
+
+def _sigmoid_array(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+SILU = _act("silu", lambda self: _as(self, self * _sigmoid_array(self)), "SiluBackward0",
+            {"self": lambda grad, self: grad * (self.sigmoid() * (self * (1 - self.sigmoid()) + 1))},
+            samples=unary())
+
+
+def _softplus_array(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _mish_grad(grad, self):
+    tsp = _softplus_t(self).tanh()
+    return grad * (tsp + self * self.sigmoid() * (1 - tsp * tsp))
+
+
+def _softplus_t(x: Any) -> Any:
+    return x.clamp(min=0) + (-x.abs()).exp().log1p()
+
+
+MISH = _act("mish", lambda self: _as(self, self * np.tanh(_softplus_array(self))), "MishBackward0",
+            {"self": _mish_grad}, samples=unary())
+
+HARDSIGMOID = _act("hardsigmoid", lambda self: _as(self, np.clip(self + 3, 0, 6) / 6), "HardsigmoidBackward0",
+                   {"self": lambda grad, self: grad * ((self > -3) & (self < 3)) / 6})
+
+
+def _hardswish_grad(grad, self):
+    mid = (self >= -3) & (self <= 3)
+    return where(mid, grad * (self / 3 + 0.5), grad * (self > 3))
+
+
+HARDSWISH = _act("hardswish", lambda self: _as(self, self * np.clip(self + 3, 0, 6) / 6), "HardswishBackward0",
+                 {"self": _hardswish_grad})
+
+
+def _softplus(self, beta=1.0, threshold=20.0):
+    z = self * beta
+    with np.errstate(over="ignore"):
+        soft = _softplus_array(z) / beta
+    return _as(self, np.where(z > threshold, self, soft))
+
+
+def _softplus_grad(grad, self, beta, threshold):
+    z = self * beta
+    return where(z > threshold, grad, grad * z.sigmoid())
+
+
+SOFTPLUS = _act("softplus", _softplus, "SoftplusBackward0", {"self": _softplus_grad},
+                samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5) * 5, 2.0, 3.0), Sample(arr()),
+                                      Sample(arr(0, 2))]))
+
+THRESHOLD = _act("threshold", lambda self, threshold, value: _as(self, np.where(self > threshold, self, value)),
+                 "ThresholdBackward0", {"self": lambda grad, self, threshold: grad * (self > threshold)},
+                 samples=lambda: iter([Sample(away(3, 4), 0.1, 2.0), Sample(away(5), -0.5, 0.0),
+                                       Sample(away(), 0.1, -1.0)]))
+
+
+def _glu(self, dim=-1):
+    if self.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    axis = dim % self.ndim
+    n = self.shape[axis]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size {n}")
+    a, b = np.split(self, 2, axis=axis)
+    return _as(self, a * _sigmoid_array(b))
+
+
+def _glu_grad(grad, self, dim):
+    from ._registry import FUNCTIONS
+    a, b = self.chunk(2, dim)
+    s = b.sigmoid()
+    return FUNCTIONS["cat"]([grad * s, grad * a * s * (1 - s)], dim)
+
+
+GLU = _act("glu", _glu, "GluBackward0", {"self": _glu_grad},
+           samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(4, 3), 0), Sample(arr(2))]))
+
+LOG_SIGMOID = _act("log_sigmoid", lambda self: _as(self, -_softplus_array(-self)), "LogSigmoidBackward0",
+                   {"self": lambda grad, self: grad * (-self).sigmoid()}, samples=unary())
+
+SOFTSHRINK = _act("softshrink", lambda self, lambd=0.5: _as(self, np.where(self > lambd, self - lambd,
+                                                                         np.where(self < -lambd, self + lambd, 0))),
+                  "SoftshrinkBackward0", {"self": lambda grad, self, lambd: grad * (self.abs() > lambd)},
+                  samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 1.0), Sample(away())]))
+
+HARDSHRINK = _act("hardshrink", lambda self, lambd=0.5: _as(self, np.where(np.abs(self) > lambd, self, 0)),
+                  "HardshrinkBackward0", {"self": lambda grad, self, lambd: grad * (self.abs() > lambd)},
+                  samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 1.0), Sample(away())]))
+
+
+# In-place variants whose backward reads the result (the input is overwritten): torch's *Backward1 nodes.
+LEAKY_RELU_ = defop("_leaky_relu_inplace", LEAKY_RELU.forward, node="LeakyReluBackward1", method=False, function=False,
+                    promote="float",
+                    grads={"self": lambda grad, result, negative_slope: where(result > 0, grad, grad * negative_slope)},
+                    samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.2)]))
+
+
+def _elu_result_grad(grad, result, alpha, scale, input_scale):
+    return where(result > 0, grad * scale, grad * ((result + alpha * scale) * input_scale))
+
+
+ELU_ = defop("_elu_inplace", _elu, node="EluBackward1", method=False, function=False, promote="float",
+             grads={"self": _elu_result_grad},
+             samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.5, 1.2, 0.8)]))

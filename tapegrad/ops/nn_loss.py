@@ -1,0 +1,229 @@
+"""Losses torch computes as ops of their own (own grad_fn names): mse, smooth L1, Huber, NLL
+(plain and spatial), binary cross entropy. `reduction` is torch's enum (see _nn_args); the
+composite losses (cross_entropy, kl_div, l1_loss, ...) live in nn.functional as torch builds them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as D
+from . import _registry as R
+from ._nn_args import MEAN, NONE, SUM, reduce_array, reduce_grad
+from ._registry import defop
+from ._samples import Sample, arr, ints
+
+
+def _loss_samples(extra: tuple = ()) -> Any:
+    def samples():
+        yield Sample(arr(3, 4), arr(3, 4), 1, *extra)
+        yield Sample(arr(5), arr(5), 0, *extra)
+        yield Sample(arr(2, 3), arr(2, 3), 2, *extra)
+        yield Sample(arr(), arr(), 1, *extra)
+        yield Sample(arr(3, 1), arr(4), 1, *extra)
+        yield Sample(arr(0, 2), arr(0, 2), 1, *extra)
+    return samples
+
+
+# ---------------------------------------------------------------------------------------
+# regression losses
+
+def _mse(self, target, reduction=MEAN):
+    d = self - target
+    return reduce_array(d * d, reduction)
+
+
+def _pointwise_grad(grad: Any, self: Any, target: Any, reduction: int, own: Any) -> Any:
+    """Gradient of the reduction for a pointwise loss of self and target. torch's backward divides
+    a mean by the numel of the input it differentiates, not of the broadcast result."""
+    shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(target.shape)))
+    if reduction == MEAN:
+        n = own.numel()
+        return grad.expand(shape) / n if n else grad.expand(shape) * float("nan")
+    return reduce_grad(grad, shape, reduction)
+
+
+def _mse_grad(sign: int) -> Any:
+    def formula(grad, self, target, reduction):
+        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
+        return g * (2 * sign) * (self - target)
+    return formula
+
+
+MSE_LOSS = defop("mse_loss", _mse, node="MseLossBackward0", method=False, function=False, promote="common",
+                 grads={"self": _mse_grad(1), "target": _mse_grad(-1)}, samples=_loss_samples())
+
+
+def _smooth_l1(self, target, reduction=MEAN, beta=1.0):
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = np.abs(self - target)
+    loss = d if beta == 0 else np.where(d < beta, 0.5 * d * d / (beta or 1), d - 0.5 * beta)
+    return reduce_array(loss.astype(self.dtype, copy=False), reduction)
+
+
+def _smooth_l1_grad(sign: int) -> Any:
+    def formula(grad, self, target, reduction, beta):
+        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
+        d = self - target
+        slope = d.sign() if beta == 0 else (d / beta).clamp(-1, 1)
+        return g * slope if sign > 0 else -(g * slope)
+    return formula
+
+
+SMOOTH_L1_LOSS = defop("smooth_l1_loss", _smooth_l1, node="SmoothL1LossBackward0", method=False, function=False,
+                       promote="common", grads={"self": _smooth_l1_grad(1), "target": _smooth_l1_grad(-1)},
+                       samples=_loss_samples((0.7,)))
+
+
+def _huber(self, target, reduction=MEAN, delta=1.0):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = np.abs(self - target)
+    loss = np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
+    return reduce_array(loss.astype(self.dtype, copy=False), reduction)
+
+
+def _huber_grad(sign: int) -> Any:
+    def formula(grad, self, target, reduction, delta):
+        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
+        slope = (self - target).clamp(-delta, delta)
+        return g * slope if sign > 0 else -(g * slope)
+    return formula
+
+
+HUBER_LOSS = defop("huber_loss", _huber, node="HuberLossBackward0", method=False, function=False, promote="common",
+                   grads={"self": _huber_grad(1), "target": _huber_grad(-1)}, samples=_loss_samples((1.3,)))
+
+
+# ---------------------------------------------------------------------------------------
+# negative log likelihood
+
+def check_class_target(target: np.ndarray) -> None:
+    if target.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {D.from_numpy(target.dtype)._legacy}")
+
+
+def _nll_parts(self: np.ndarray, target: np.ndarray, weight: Any, ignore_index: int) -> tuple:
+    """(input with a batch dim, safe class per element, per-element weight with ignored set to 0)."""
+    check_class_target(target)
+    x = self if self.ndim > 1 else self[None]
+    t = target.astype(np.int64, copy=False)
+    t = t if self.ndim > 1 else t.reshape(1)
+    c = x.shape[1]
+    if weight is not None and weight.size != c:
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                           f"weight tensor of shape: [{', '.join(map(str, weight.shape))}]")
+    ignored = t == ignore_index
+    bad = ~ignored & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
+    safe = np.where(ignored, 0, t)
+    w = np.ones(t.shape, x.dtype) if weight is None else weight.astype(x.dtype, copy=False)[safe]
+    w = np.where(ignored, 0, w).astype(x.dtype, copy=False)
+    return x, safe, w
+
+
+def _nll(self, target, weight=None, reduction=MEAN, ignore_index=-100):
+    if self.ndim > 2:
+        raise RuntimeError(f"input tensor should be 1D or 2D")
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    return _nll_common(self, target, weight, reduction, ignore_index)
+
+
+def _nll_common(self, target, weight, reduction, ignore_index):
+    x, safe, w = _nll_parts(self, target, weight, ignore_index)
+    picked = np.take_along_axis(x, safe[:, None], axis=1)[:, 0]
+    loss = -(w * picked)
+    if reduction == NONE:
+        return loss if self.ndim > 1 else loss.reshape(())
+    total = loss.sum()
+    if reduction == SUM:
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / w.sum()).astype(x.dtype)
+
+
+def _nll_grad(grad, self_shape, target, weight, reduction, ignore_index):
+    dt = grad._data.dtype
+    proto = np.empty(self_shape, dt)
+    x, safe, w = _nll_parts(proto, target._data, None if weight is None else weight._data, ignore_index)
+    if reduction == MEAN:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = w / w.sum()
+    mask = np.zeros(x.shape, dt)
+    np.put_along_axis(mask, safe[:, None], -w[:, None], axis=1)
+    mask = R._make(mask.reshape(self_shape), False, None, 0)
+    if reduction == NONE and len(self_shape) > 1:
+        grad = grad.unsqueeze(1)
+    return grad * mask
+
+
+def _nll_samples():
+    yield Sample(arr(4, 5), ints(4, high=5))
+    yield Sample(arr(3, 4), np.array([1, -100, 3]), arr(4, low=0.1), 0)
+    yield Sample(arr(3, 4), np.array([1, 2, 2]), arr(4, low=0.1), 2, 2)
+    yield Sample(arr(5), np.array(3))
+    yield Sample(arr(4, 3), np.array([0, 1, 2, 1]), None, 1, 1)
+
+
+NLL_LOSS = defop("nll_loss", _nll, node="NllLossBackward0", method=False, function=False,
+                 tensors=("self", "target", "weight"), inputs=("self",), grads={"self": _nll_grad},
+                 samples=_nll_samples)
+
+
+def _nll2d(self, target, weight=None, reduction=MEAN, ignore_index=-100):
+    if target.ndim != 3:
+        raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                           f"{target.ndim}")
+    return _nll_common(self, target, weight, reduction, ignore_index)
+
+
+NLL_LOSS2D = defop("nll_loss2d", _nll2d, node="NllLoss2DBackward0", method=False, function=False,
+                   tensors=("self", "target", "weight"), inputs=("self",), grads={"self": _nll_grad},
+                   samples=lambda: iter([Sample(arr(2, 3, 2, 2), ints(2, 2, 2, high=3)),
+                                         Sample(arr(1, 3, 2, 3), ints(1, 2, 3, high=3), arr(3, low=0.1), 0),
+                                         Sample(arr(2, 2, 1, 2), np.array([[[0, -100]], [[1, 1]]]), None, 1)]))
+
+
+# ---------------------------------------------------------------------------------------
+# binary cross entropy on probabilities
+
+def _bce(self, target, weight=None, reduction=MEAN):
+    if ((self < 0) | (self > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if ((target < 0) | (target > 1)).any():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(self), -100)
+        log_1mx = np.maximum(np.log1p(-self), -100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return reduce_array(loss.astype(self.dtype, copy=False), reduction)
+
+
+def _bce_self_grad(grad, self, target, weight, reduction):
+    g = reduce_grad(grad, self.shape, reduction)
+    d = (self - target) / (self * (1 - self)).clamp(min=1e-12)
+    if weight is not None:
+        d = d * weight
+    return g * d
+
+
+def _bce_target_grad(grad, self, weight, reduction):
+    g = reduce_grad(grad, self.shape, reduction)
+    d = (-self).log1p().clamp(min=-100) - self.log().clamp(min=-100)
+    if weight is not None:
+        d = d * weight
+    return g * d
+
+
+BCE = defop("binary_cross_entropy", _bce, node="BinaryCrossEntropyBackward0", method=False, function=False,
+            promote="common", tensors=("self", "target", "weight"), inputs=("self", "target"),
+            grads={"self": _bce_self_grad, "target": _bce_target_grad},
+            samples=lambda: iter([Sample(arr(3, 4, low=0.1, high=0.9), arr(3, 4, low=0.0, high=1.0)),
+                                  Sample(arr(5, low=0.1, high=0.9), arr(5, low=0.0, high=1.0), arr(5), 2),
+                                  Sample(arr(2, 3, low=0.1, high=0.9), arr(2, 3, low=0.0, high=1.0), arr(3), 0)]))

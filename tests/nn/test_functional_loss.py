@@ -1,0 +1,190 @@
+"""nn.functional losses against torch: every reduction, class weights, ignore_index, label smoothing,
+K-dimensional inputs, probability targets; values, grad_fn names, gradients, and the warnings and
+errors of common mistakes (TORCH-BEHAVIOURS #48, #50, #51)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.RandomState(0)
+
+
+def compare(fn, *arrays, grad=True, const=(), names=True, rtol=1e-7, atol=1e-9):
+    """Run fn(lib, *tensors) in tapegrad and torch on the same arrays; compare outputs, grad_fn names
+    (unless names=False) and the gradients of the floating inputs (except the positions in const)."""
+    results = {}
+    for lib in (tapegrad, torch):
+        ts = [lib.from_numpy(a.copy()).requires_grad_(grad and a.dtype.kind == "f" and i not in const)
+              if isinstance(a, np.ndarray) else a for i, a in enumerate(arrays)]
+        out = fn(lib, *ts)
+        outs = out if isinstance(out, tuple) else (out,)
+        grads = None
+        diff = [t for t in ts if isinstance(t, lib.Tensor) and t.requires_grad]
+        if grad and diff and outs[0].requires_grad:
+            w = np.random.RandomState(1).uniform(-1, 1, outs[0].shape)
+            (outs[0] * lib.from_numpy(w.astype(outs[0].detach().numpy().dtype))).sum().backward()
+            grads = [None if t.grad is None else t.grad.numpy() for t in diff]
+        results[lib] = ([o.detach().numpy() for o in outs],
+                        [type(o.grad_fn).__name__ if o.grad_fn is not None else None for o in outs], grads)
+    (o1, n1, g1), (o2, n2, g2) = results[tapegrad], results[torch]
+    for a, b in zip(o1, o2):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    if names:
+        assert n1 == n2
+    if g2 is not None:
+        for a, b in zip(g1, g2):
+            if a is None or b is None:
+                assert a is None and b is None
+                continue
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    return o1
+
+
+def x(*shape):
+    return RNG.randn(*shape)
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def F(lib):
+    return lib.nn.functional
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kw", [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                     ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {"delta": 0.7})])
+def test_regression_losses(name, kw, reduction):
+    compare(lambda lib, a, t: getattr(F(lib), name)(a, t, reduction=reduction, **kw), x(3, 4), x(3, 4))
+
+
+def test_mse_target_size_warning_and_broadcast_gradient():
+    with pytest.warns(UserWarning, match=r"Using a target size \(torch.Size\(\[3\]\)\) that is different to the "
+                                         r"input size \(torch.Size\(\[3, 1\]\)\). This will likely lead to incorrect "
+                                         r"results due to broadcasting. Please ensure they have the same size."):
+        tapegrad.nn.functional.mse_loss(tapegrad.randn(3, 1), tapegrad.randn(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(lambda lib, a, t: F(lib).mse_loss(a, t), x(3, 1), x(3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss(reduction):
+    t = np.array([1, 0, 4, 2])
+    compare(lambda lib, a, t: F(lib).nll_loss(a, t, reduction=reduction), x(4, 5), t)
+    compare(lambda lib, a, t, w: F(lib).nll_loss(a, t, w, ignore_index=0, reduction=reduction), x(4, 5), t,
+            np.abs(x(5)), const=(2,))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 2, 2), (2, 3, 2, 1, 2)])
+def test_nll_loss_k_dim(shape, reduction):
+    t = np.random.RandomState(3).randint(0, 3, size=(shape[0],) + shape[2:])
+    compare(lambda lib, a, t: F(lib).nll_loss(a, t, reduction=reduction), x(*shape), t)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"ignore_index": 1}, {"weight": True},
+                                {"weight": True, "label_smoothing": 0.1, "ignore_index": 2}])
+def test_cross_entropy_class_indices(kw, reduction):
+    kw = dict(kw)
+    t = np.array([1, 0, 4, 2, 1])
+    args = [x(5, 5), t]
+    if kw.pop("weight", False):
+        args.append(np.abs(x(5)) + 0.1)
+        compare(lambda lib, a, t, w: F(lib).cross_entropy(a, t, w, reduction=reduction, **kw), *args, const=(2,))
+    else:
+        compare(lambda lib, a, t: F(lib).cross_entropy(a, t, reduction=reduction, **kw), *args)
+
+
+def test_cross_entropy_k_dim_and_unbatched():
+    t = np.random.RandomState(4).randint(0, 3, size=(2, 4, 4))
+    compare(lambda lib, a, t: F(lib).cross_entropy(a, t, label_smoothing=0.1), x(2, 3, 4, 4), t)
+    compare(lambda lib, a, t: F(lib).cross_entropy(a, t), x(5), np.array(3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_probabilities(reduction):
+    p = np.random.RandomState(5).dirichlet(np.ones(4), size=3)
+    # torch divides the 'mean' by a Python number from C++ (DivBackward1); tapegrad's division is DivBackward0
+    compare(lambda lib, a, p: F(lib).cross_entropy(a, p, reduction=reduction), x(3, 4), p, names=reduction != "mean")
+    compare(lambda lib, a, p, w: F(lib).cross_entropy(a, p, w, reduction=reduction, label_smoothing=0.3), x(3, 4),
+            p, np.abs(x(4)), const=(2,), names=reduction != "mean")
+
+
+def test_cross_entropy_errors():
+    Ft = tapegrad.nn.functional
+    logits = tapegrad.randn(4, 5)
+    with pytest.raises(RuntimeError, match="^expected target dtype to be Long or Byte, but got Float$"):
+        Ft.cross_entropy(logits, tapegrad.tensor([1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(IndexError, match="^Target 7 is out of bounds.$"):
+        Ft.cross_entropy(logits, tapegrad.tensor([1, 2, 7, 4]))
+    with pytest.raises(ValueError, match=r"^Expected input batch_size \(4\) to match target batch_size \(3\).$"):
+        Ft.cross_entropy(logits, tapegrad.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="bad is not a valid value for reduction"):
+        Ft.cross_entropy(logits, tapegrad.tensor([1, 2, 3, 4]), reduction="bad")
+    loss = Ft.cross_entropy(logits.requires_grad_(), tapegrad.tensor([1, 2, 3, 4]))
+    assert type(loss.grad_fn).__name__ == "NllLossBackward0"
+
+
+def test_all_ignored_mean_is_nan():
+    out = tapegrad.nn.functional.cross_entropy(tapegrad.randn(2, 3), tapegrad.tensor([-100, -100]))
+    assert np.isnan(out.item())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction):
+    p = np.random.RandomState(6).uniform(0.05, 0.95, size=(3, 4))
+    t = np.random.RandomState(7).uniform(0, 1, size=(3, 4))
+    compare(lambda lib, a, t: F(lib).binary_cross_entropy(a, t, reduction=reduction), p, t)
+    compare(lambda lib, a, t, w: F(lib).binary_cross_entropy(a, t, w, reduction=reduction), p, t, np.abs(x(4)),
+            const=(2,))
+    with pytest.raises(ValueError, match="is deprecated. Please ensure they have the same size."):
+        tapegrad.nn.functional.binary_cross_entropy(tapegrad.rand(3, 1), tapegrad.rand(3))
+
+
+@pytest.mark.parametrize("reduction", ["sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    p = np.random.RandomState(8).dirichlet(np.ones(4), size=3)
+    target = np.log(p) if log_target else p
+    compare(lambda lib, a, t: F(lib).kl_div(a, t, reduction=reduction, log_target=log_target), np.log(p[::-1].copy()),
+            target)
+
+
+def test_kl_div_mean_warns():
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        tapegrad.nn.functional.kl_div(tapegrad.randn(2, 3), tapegrad.rand(2, 3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_embedding_and_ranking_losses(reduction):
+    target = np.array([1.0, -1.0, 1.0, -1.0])
+    compare(lambda lib, a, b, t: F(lib).cosine_embedding_loss(a, b, t, margin=0.1, reduction=reduction), x(4, 3),
+            x(4, 3), target)
+    compare(lambda lib, a, b, t: F(lib).margin_ranking_loss(a, b, t, margin=0.2, reduction=reduction), x(4), x(4),
+            target)
+    compare(lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, reduction=reduction), x(4, 3), x(4, 3), x(4, 3))
+    compare(lambda lib, a, p, n: F(lib).triplet_margin_loss(a, p, n, p=1, swap=True, reduction=reduction), x(4, 3),
+            x(4, 3), x(4, 3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_poisson_and_gaussian_nll(reduction):
+    counts = np.random.RandomState(9).poisson(2.0, size=(3, 4)).astype(np.float64)
+    compare(lambda lib, a, t: F(lib).poisson_nll_loss(a, t, reduction=reduction), x(3, 4), counts)
+    compare(lambda lib, a, t: F(lib).poisson_nll_loss(a, t, log_input=False, full=True, reduction=reduction),
+            np.abs(x(3, 4)) + 0.1, counts)
+    compare(lambda lib, a, t, v: F(lib).gaussian_nll_loss(a, t, v, reduction=reduction), x(3, 4), x(3, 4),
+            np.abs(x(3, 4)) + 0.1)
+    compare(lambda lib, a, t, v: F(lib).gaussian_nll_loss(a, t, v, full=True, reduction=reduction), x(3, 4), x(3, 4),
+            np.abs(x(3)) + 0.1)
+
+
+def test_legacy_size_average_warns():
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        out = tapegrad.nn.functional.mse_loss(tapegrad.ones(2), tapegrad.zeros(2), size_average=False)
+    assert out.item() == 2.0
