@@ -34,7 +34,9 @@ from . import nn
 from . import linalg
 from . import return_types
 from . import optim, utils
+from . import func
 from .serialization import save, load
+from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled
 
 __version__ = "0.1.0"
 

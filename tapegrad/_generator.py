@@ -22,8 +22,10 @@ Note [glibc maths]
 """
 
 import math
+import os
 import secrets
 import struct
+import threading
 
 import numpy as np
 
@@ -39,7 +41,6 @@ _MASK24 = np.uint32(0xFFFFFF)
 _MASK53 = _U64((1 << 53) - 1)
 _TWO_PI = 2.0 * math.pi
 _TWO_PI_F32 = np.float32(_TWO_PI)
-_CHUNK = 1 << 13  # pairs per chunk in the float32 normal transform (keeps work in cache)
 
 # Layout of torch's CPU generator state (THGeneratorStateNew), little endian.
 _HEAD = struct.Struct("<QiiQ")  # initial seed, left, seeded, next
@@ -130,83 +131,316 @@ def _shape_of(shape):
 
 
 # ---------------------------------------------------- torch's AVX2 float32 Box-Muller
+# torch's ``normal_fill_16_AVX2`` computes, per pair, ``radius = sqrt(-2 * log(u1))`` with the
+# cephes ``logf`` polynomial and ``cos``/``sin`` of ``theta = 2 * pi * u2`` with the cephes
+# ``sincosf`` polynomials, all in float32 with fused multiply-adds.
+#
+# Note [Exact float32 fma in float64]
+#     Each fma below is computed as ``a * b + c`` in float64 and then rounded to float32.  The
+#     product of two floats is exact in float64; for the operands met here (``u1`` and ``u2``
+#     are multiples of 2**-24) the float64 sum is exact too, or, where it is not, the rounding
+#     cannot land on a float32 halfway point, so the one rounding to float32 is the fused
+#     result.  This was checked exhaustively: the radius depends only on the 24 bits drawn
+#     for ``u1`` and the signed cosine and sine only on those drawn for ``u2``, and all 2**24
+#     inputs of each match a correctly rounded fma emulation (``_fma32``); the test lives in
+#     tests/test_random_api.py.  Products by a power of two or by constants with few bits
+#     (``_DP1``, ``_DP2``, ``_LOG_Q2``, ``0.5``) are exact in float32, so a contracted fma
+#     there rounds like the separate operations and plain float32 arithmetic is used.
 
 _LOG_P = tuple(np.float32(v) for v in (
     7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
     -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1))
+_LOG_P64 = tuple(float(p) for p in _LOG_P)
 _LOG_Q1 = np.float32(-2.12194440e-4)
 _LOG_Q2 = np.float32(0.693359375)
-_SQRTHF = np.float32(0.707106781186547524)
+_SQRTHF_BITS = 0x3F3504F3  # float32 sqrt(1/2), cephes' split of the mantissa
+# bits(u1) - bits(sqrt(1/2)) from bits(2**24 * u1): the 24 removes the scaling by 2**24
+_LOG_BIAS = np.int32((24 << 23) + _SQRTHF_BITS)
 _FOPI = np.float32(1.27323954473516)
 _DP1, _DP2, _DP3 = (np.float32(v) for v in (
     -0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8))
 _COS_P = tuple(np.float32(v) for v in (
     2.443315711809948e-005, -1.388731625493765e-003, 4.166664568298827e-002))
 _SIN_P = tuple(np.float32(v) for v in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
+_THETA_STEP = np.float32(_TWO_PI_F32 * np.float32(2.0 ** -24))  # exact: a power of two apart
+_SIGN = np.int32(-0x80000000)
+_BLOCKS_PER_CHUNK = 4096  # 16-value blocks per step of the float32 transform
+_FAST_LOG_MIN = 1 << 10  # pairs from which the table-patched logarithm pays for its setup
+_PARALLEL_MIN = 1 << 20  # values from which the float32 transform uses several threads
 
 
-def _avx2_log(x):
-    """torch's ``log256_ps`` (cephes ``logf``) on float32 in (0, 1], as compiled (FMA)."""
-    bits = x.view(np.int32)
-    e = ((bits >> 23) - 126).astype(np.float32)
-    xm = ((bits & np.int32(-0x7F800001)) | np.int32(0x3F000000)).view(np.float32)
-    small = xm < _SQRTHF
-    e -= small
-    x = xm - np.float32(1.0)
-    x += np.where(small, xm, np.float32(0.0))  # both steps exact
-    z = x * x
-    x64 = x.astype(np.float64)
-    y = np.full(x.shape, _LOG_P[0], np.float32)
-    for p in _LOG_P[1:]:  # Horner, one fma per step (Note [Fused multiply-add])
-        y = _fma32(y, x64, p)
-    y *= x
-    y = _fma32(y, z, e * _LOG_Q1)
-    y -= z * np.float32(0.5)  # a contracted fma, but z * 0.5 is exact
-    x += y
-    x += e * _LOG_Q2  # likewise exact product
-    return x
+class _Scratch:
+    """Work buffers for ``_box_muller_f32`` on up to ``m`` pairs."""
+
+    __slots__ = ("i", "f", "d", "b")
+
+    def __init__(self, m):
+        self.i = [np.empty(m, np.int32) for _ in range(4)]
+        self.f = [np.empty(m, np.float32) for _ in range(7)]
+        self.d = [np.empty(m, np.float64) for _ in range(2)]
+        self.b = np.empty(m, np.bool_)
 
 
-def _avx2_sincos(x):
-    """torch's ``sincos256_ps`` (cephes ``sinf``/``cosf``) for x >= 0, as compiled (FMA)."""
-    j = (x * _FOPI).astype(np.int32)
-    j += 1
-    j &= np.int32(~1)
-    y = j.astype(np.float32)
-    sin_sign = (j & 4) << 29
-    cos_sign = (~(j - 2) & 4) << 29
-    use_sin_poly = (j & 2) == 0
-    x = x + y * _DP1  # exact products: the contracted fmas round once anyway
-    x += y * _DP2
-    x = _fma32(y, _DP3, x)
-    z = x * x
-    c = _fma32(_COS_P[0], z, _COS_P[1])
-    c = _fma32(c, z, _COS_P[2])
-    c *= z
-    c = _fma32(c, z, -(z * np.float32(0.5)))
-    c += np.float32(1.0)
-    s = _fma32(_SIN_P[0], z, _SIN_P[1])
-    s = _fma32(s, z, _SIN_P[2])
-    s *= z
-    s = _fma32(s, x, x)
-    sin_v = np.where(use_sin_poly, s, c)
-    cos_v = np.where(use_sin_poly, c, s)
-    return sin_v, sin_sign, cos_v, cos_sign
+def _log_radius_f32(k, s, out):
+    """``sqrt(-2 * log256_ps(1 - (k & 0xFFFFFF) * 2**-24))`` into ``out``; ``k`` (int32) is
+    overwritten.  The logarithm is cephes ``logf`` as torch compiles it."""
+    m = k.size
+    ix, ei = k, s.i[0][:m]
+    x, e, y, z, tmp = (b[:m] for b in s.f[:5])
+    x64, t = (b[:m] for b in s.d)
+    np.bitwise_and(k, 0xFFFFFF, out=k)
+    np.subtract(1 << 24, k, out=k)
+    np.copyto(x, k, casting="unsafe")  # 2**24 * u1, exact
+    xi = x.view(np.int32)
+    np.subtract(xi, _LOG_BIAS, out=ix)
+    np.right_shift(ix, 23, out=ei)  # cephes' exponent, already lowered where mantissa < sqrt(1/2)
+    np.copyto(e, ei, casting="unsafe")
+    np.bitwise_and(ix, 0x7FFFFF, out=ix)
+    np.add(ix, _SQRTHF_BITS, out=xi)  # mantissa in [sqrt(1/2), sqrt(2)): cephes' x + 1
+    np.subtract(x, np.float32(1.0), out=x)  # exact
+    np.copyto(x64, x)
+    np.multiply(x64, _LOG_P64[0], out=t)  # Horner, one fma per step (Note [Exact float32 fma ...])
+    np.add(t, _LOG_P64[1], out=t)
+    np.copyto(y, t, casting="same_kind")
+    for p in _LOG_P64[2:]:
+        np.multiply(y, x64, out=t)
+        np.add(t, p, out=t)
+        np.copyto(y, t, casting="same_kind")
+    np.multiply(y, x, out=y)
+    np.multiply(x, x, out=z)
+    np.multiply(y, z, out=t, dtype=np.float64)
+    np.multiply(e, _LOG_Q1, out=tmp)
+    np.add(t, tmp, out=t)  # fma(y, z, e * q1)
+    np.copyto(y, t, casting="same_kind")
+    np.multiply(z, np.float32(0.5), out=z)
+    np.subtract(y, z, out=y)
+    np.add(x, y, out=x)
+    np.multiply(e, _LOG_Q2, out=e)
+    np.add(x, e, out=x)
+    np.multiply(x, np.float32(-2.0), out=x)
+    np.sqrt(x, out=out)
+    return out
 
 
-def _avx2_box_muller(k1, k2):
-    """One ``normal_fill_16_AVX2`` over many blocks.
+# Note [Unfused logarithm]
+#     For all but 11137 of the 2**24 possible ``u1``, rounding every product and sum of the
+#     logarithm to float32 separately (plain float32 arithmetic, no fma) gives the same radius
+#     as torch's fused code.  Those inputs are listed in ``_generator_tables`` (found by trying
+#     all 2**24, ``python3 -m tapegrad._generator_tables`` redoes it); the fast path looks each
+#     ``u1`` up in a bitmap of them and patches the few hits with their exact radius.
 
-    ``k1``/``k2`` are the low 24 bits of the words drawn for ``data[0:8]`` and
-    ``data[8:16]`` of each block; returns the float32 values for those two halves.
+def _log_radius_f32_unfused(k, s, out):
+    """``_log_radius_f32`` for masked ``k`` with plain float32 arithmetic: differs from it
+    exactly on the inputs of Note [Unfused logarithm].  ``k`` is overwritten."""
+    m = k.size
+    ix, ei = k, s.i[0][:m]
+    x, e, y, z, tmp = (b[:m] for b in s.f[:5])
+    np.subtract(1 << 24, k, out=k)
+    np.copyto(x, k, casting="unsafe")
+    xi = x.view(np.int32)
+    np.subtract(xi, _LOG_BIAS, out=ix)
+    np.right_shift(ix, 23, out=ei)
+    np.copyto(e, ei, casting="unsafe")
+    np.bitwise_and(ix, 0x7FFFFF, out=ix)
+    np.add(ix, _SQRTHF_BITS, out=xi)
+    np.subtract(x, np.float32(1.0), out=x)
+    np.multiply(x, _LOG_P[0], out=y)
+    np.add(y, _LOG_P[1], out=y)
+    for p in _LOG_P[2:]:
+        np.multiply(y, x, out=y)
+        np.add(y, p, out=y)
+    np.multiply(y, x, out=y)
+    np.multiply(x, x, out=z)
+    np.multiply(y, z, out=y)
+    np.multiply(e, _LOG_Q1, out=tmp)
+    np.add(y, tmp, out=y)
+    np.multiply(z, np.float32(0.5), out=z)
+    np.subtract(y, z, out=y)
+    np.add(x, y, out=x)
+    np.multiply(e, _LOG_Q2, out=e)
+    np.add(x, e, out=x)
+    np.multiply(x, np.float32(-2.0), out=x)
+    np.sqrt(x, out=out)
+    return out
+
+
+_LOG_EXCEPTIONS = None  # (sorted inputs, bitmap of them, their exact radii), built on first use
+
+
+def _log_exceptions():
+    global _LOG_EXCEPTIONS
+    if _LOG_EXCEPTIONS is None:
+        keys = _load_tables().log_radius_exceptions()
+        bitmap = np.zeros(1 << 19, np.uint32)
+        np.bitwise_or.at(bitmap, keys >> 5, np.left_shift(np.uint32(1), (keys & 31).astype(np.uint32)))
+        values = _log_radius_f32(keys.copy(), _Scratch(keys.size), np.empty(keys.size, np.float32))
+        _LOG_EXCEPTIONS = keys, bitmap.view(np.int32), values
+    return _LOG_EXCEPTIONS
+
+
+def _load_tables():
+    try:
+        from . import _generator_tables
+        return _generator_tables
+    except ImportError:  # this file was loaded by path, outside the package
+        import importlib.util
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_generator_tables.py")
+        spec = importlib.util.spec_from_file_location("_generator_tables", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+
+def _log_radius_f32_fast(k, s, out):
+    """``_log_radius_f32`` in plain float32 plus a table of patches (Note [Unfused logarithm])."""
+    m = k.size
+    keys, bitmap, values = _log_exceptions()
+    np.bitwise_and(k, 0xFFFFFF, out=k)
+    w, flag = s.i[1][:m], s.b[:m]
+    np.right_shift(k, 5, out=w)
+    np.take(bitmap, w, out=w, mode="wrap")  # indices are in range; "wrap" avoids a buffered copy
+    np.not_equal(w, 0, out=flag)
+    where = np.flatnonzero(flag)  # about 2% of values share a bitmap word with an exception
+    kw = k[where]
+    hit = ((w[where] >> (kw & 31)) & 1).astype(np.bool_)
+    where, kw = where[hit], kw[hit]
+    _log_radius_f32_unfused(k, s, out)
+    out[where] = values[np.searchsorted(keys, kw)]
+    return out
+
+
+def _cos_sin_f32(k, s, cos_out, sin_out, plain=False):
+    """Signed cos and sin of ``theta = 2 * pi * (k & 0xFFFFFF) * 2**-24`` (float32) as torch's
+    ``sincos256_ps`` (cephes) computes them; ``k`` (int32) is overwritten.
+
+    ``plain=True`` rounds the products and sums of the argument reduction and of the first two
+    steps of both polynomials separately (Note [Unfused logarithm] has the idea): faster, and
+    wrong exactly on the inputs listed in ``_generator_tables``.
     """
-    u1 = np.float32(1.0) - k1.astype(np.float32) * np.float32(2.0 ** -24)  # exact
-    radius = np.sqrt(np.float32(-2.0) * _avx2_log(u1))
-    theta = _TWO_PI_F32 * (k2.astype(np.float32) * np.float32(2.0 ** -24))
-    sin_v, sin_sign, cos_v, cos_sign = _avx2_sincos(theta)
-    first = ((radius * cos_v).view(np.int32) ^ cos_sign).view(np.float32)
-    second = ((radius * sin_v).view(np.int32) ^ sin_sign).view(np.float32)
-    return first, second
+    m = k.size
+    j, sign, d = k, s.i[1][:m], s.i[0][:m]
+    theta, y, x, z, c, sn = (b[:m] for b in s.f[:6])
+    z64, t = (b[:m] for b in s.d)
+    np.bitwise_and(k, 0xFFFFFF, out=k)
+    np.copyto(theta, k, casting="unsafe")
+    np.multiply(theta, _THETA_STEP, out=theta)
+    np.multiply(theta, _FOPI, out=x)
+    np.copyto(j, x, casting="unsafe")  # truncation, theta >= 0
+    np.add(j, 1, out=j)
+    np.bitwise_and(j, ~1, out=j)  # octant j in {0, 2, 4, 6, 8}
+    np.copyto(y, j, casting="unsafe")
+    np.multiply(y, _DP1, out=x)  # exact products: theta - j * pi / 4 in three parts
+    np.add(theta, x, out=x)
+    np.multiply(y, _DP2, out=c)
+    np.add(x, c, out=x)
+    if plain:
+        np.multiply(y, _DP3, out=y)
+        np.add(x, y, out=x)
+        np.multiply(x, x, out=z)
+        for poly, res in ((_COS_P, c), (_SIN_P, sn)):
+            np.multiply(z, poly[0], out=res)
+            np.add(res, poly[1], out=res)
+            np.multiply(res, z, out=res)
+            np.add(res, poly[2], out=res)
+            np.multiply(res, z, out=res)
+    else:
+        np.multiply(y, _DP3, out=t, dtype=np.float64)
+        np.add(t, x, out=t)
+        np.copyto(x, t, casting="same_kind")
+        np.multiply(x, x, out=z)
+        np.copyto(z64, z)
+        for poly, res in ((_COS_P, c), (_SIN_P, sn)):
+            np.multiply(z64, float(poly[0]), out=t)
+            np.add(t, float(poly[1]), out=t)
+            np.copyto(res, t, casting="same_kind")
+            np.multiply(res, z64, out=t)
+            np.add(t, float(poly[2]), out=t)
+            np.copyto(res, t, casting="same_kind")
+            np.multiply(res, z, out=res)
+    np.multiply(c, z, out=t, dtype=np.float64)
+    np.multiply(z, np.float32(0.5), out=y)
+    np.subtract(t, y, out=t)  # fma(c, z, -z / 2)
+    np.copyto(c, t, casting="same_kind")
+    np.add(c, np.float32(1.0), out=c)
+    np.multiply(sn, x, out=t, dtype=np.float64)
+    np.add(t, x, out=t)  # fma(s, x, x)
+    np.copyto(sn, t, casting="same_kind")
+    # octants 2 and 6 swap the two polynomials; cos < 0 in octants 2, 4, sin < 0 in 4, 6
+    ci, si = c.view(np.int32), sn.view(np.int32)
+    np.left_shift(j, 30, out=sign)
+    np.right_shift(sign, 31, out=sign)  # all ones where j & 2
+    np.bitwise_xor(ci, si, out=d)
+    np.bitwise_and(d, sign, out=d)
+    np.left_shift(j, 29, out=sign)
+    np.bitwise_and(sign, _SIGN, out=sign)
+    np.bitwise_xor(si, sign, out=si)
+    np.bitwise_xor(si, d, out=sin_out.view(np.int32))
+    np.add(j, 2, out=sign)
+    np.left_shift(sign, 29, out=sign)
+    np.bitwise_and(sign, _SIGN, out=sign)
+    np.bitwise_xor(ci, sign, out=ci)
+    np.bitwise_xor(ci, d, out=cos_out.view(np.int32))
+
+
+def _box_muller_f32(blocks, s):
+    """``normal_fill_16_AVX2`` in place over rows of 16 raw words (uint32, shape (b, 16)):
+    each row becomes its 16 float32 normals."""
+    m = 8 * blocks.shape[0]
+    halves = blocks.view("V32")  # one 8-word half per item: u1 words, then u2 words
+    k1, k2 = s.i[2][:m], s.i[3][:m]
+    np.copyto(k1.view("V32"), halves[:, 0])
+    np.copyto(k2.view("V32"), halves[:, 1])
+    radius, c, sn = s.f[6][:m], k1.view(np.float32), s.f[5][:m]
+    (_log_radius_f32_fast if m >= _FAST_LOG_MIN else _log_radius_f32)(k1, s, radius)
+    _cos_sin_f32(k2, s, c, sn)  # c reuses k1's memory, sn is the sine's own work buffer
+    np.multiply(c, radius, out=c)
+    np.multiply(sn, radius, out=sn)
+    np.copyto(halves[:, 0], c.view("V32"))
+    np.copyto(halves[:, 1], sn.view("V32"))
+
+
+def _box_muller_f32_range(words, start, stop):
+    step = _BLOCKS_PER_CHUNK
+    s = _Scratch(8 * min(step, stop - start))
+    for b in range(start, stop, step):
+        _box_muller_f32(words[b:min(b + step, stop)], s)
+
+
+def _worker_count(n):
+    if n < _PARALLEL_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _box_muller_f32_blocks(words):
+    """Transform rows of 16 words (uint32, shape (b, 16)) into normals in place, splitting
+    the rows between threads for large inputs (NumPy releases the GIL in its loops)."""
+    nblocks = words.shape[0]
+    workers = _worker_count(16 * nblocks)
+    if workers == 1:
+        _box_muller_f32_range(words, 0, nblocks)
+        return
+    bounds = [nblocks * i // workers for i in range(workers + 1)]
+    errors = []
+
+    def run(i):
+        try:
+            _box_muller_f32_range(words, bounds[i], bounds[i + 1])
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, workers)]
+    for t in threads:
+        t.start()
+    run(0)
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 # ----------------------------------------------------------------------------- generator
@@ -384,22 +618,12 @@ class Generator:
     def _normal_fill_float32(self, n):
         words = self._words(n)
         tail = self._words(16) if n % 16 else None
-        out = np.empty(n, np.float32)
         blocks = n // 16
-        k = (words[:16 * blocks] & _MASK24).view(np.int32).reshape(blocks, 16)
-        res = out[:16 * blocks].reshape(blocks, 16)
-        step = _CHUNK // 8
-        for start in range(0, blocks, step):
-            part = k[start:start + step]
-            first, second = _avx2_box_muller(part[:, :8], part[:, 8:])
-            res[start:start + step, :8] = first
-            res[start:start + step, 8:] = second
+        _box_muller_f32_blocks(words[:16 * blocks].reshape(blocks, 16))
         if tail is not None:
-            t = (tail & _MASK24).view(np.int32)
-            first, second = _avx2_box_muller(t[:8], t[8:])
-            out[n - 16:n - 8] = first
-            out[n - 8:] = second
-        return out
+            _box_muller_f32_blocks(tail.reshape(1, 16))
+            words[n - 16:] = tail
+        return words.view(np.float32)
 
     def _box_muller_float64(self, u):
         """``normal_fill_16`` for doubles over rows of 16 uniforms (glibc log)."""

@@ -32,7 +32,7 @@ class Tensor:
 
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_output_nr", "_version_counter", "_base", "_view_fn",
                  "_grad", "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "_inference",
-                 "_view_multi", "_view_created_no_grad", "__dict__", "__weakref__")
+                 "_view_multi", "_view_created_no_grad", "_fw_grads", "__dict__", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor)
 

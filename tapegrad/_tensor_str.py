@@ -286,5 +286,10 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    if getattr(t, "_fw_grads", None):
+        from .autograd.forward_ad import _printed_tangent
+        tangent = _printed_tangent(t)
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent!r}")
 
     return _add_suffixes(prefix + body, suffixes, indent)

@@ -15,7 +15,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 
 __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "graph"]
+           "is_anomaly_enabled", "graph", "Function", "function", "functional"]
 
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the parameter and its gradient "
@@ -185,3 +185,7 @@ class Variable(metaclass=_VariableMeta):
 
 
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402  (module and function, as torch)
+from . import function  # noqa: E402
+from .function import Function  # noqa: E402
+from . import functional  # noqa: E402
+from . import forward_ad  # noqa: E402  (torch.autograd.forward_ad)

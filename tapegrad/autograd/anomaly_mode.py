@@ -1,6 +1,7 @@
 """Anomaly detection: torch's detect_anomaly / set_detect_anomaly and the checks the engine runs."""
 from __future__ import annotations
 
+import os
 import traceback
 import warnings
 from typing import Any
@@ -68,16 +69,33 @@ class set_detect_anomaly:
         _set(*self.prev)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def record_forward_trace(node: Any) -> None:
-    """Remember where a node was created (only while anomaly mode is on)."""
-    node._anomaly = traceback.format_stack()[:-3]
+    """Remember where a node was created (called only while anomaly mode is on).
+
+    The innermost frames inside tapegrad itself are dropped, so the trace ends at the user's
+    line that ran the op, as torch's (whose ops run in C++) does.
+    """
+    frames = traceback.extract_stack()
+    while frames and frames[-1].filename.startswith(_PACKAGE_DIR):
+        frames.pop()
+    node._anomaly = frames
 
 
 def report_failure(node: Any, exc: BaseException) -> None:
-    """Warn with the forward trace of the node whose backward failed."""
-    trace = "".join(node._anomaly) if node._anomaly else ""
-    warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{trace}",
-                  UserWarning, stacklevel=2)
+    """Warn with the forward trace of the node whose backward failed (torch's text)."""
+    frames = node._anomaly
+    if frames:
+        msg = (f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+               f"{''.join(traceback.format_list(frames))} (Triggered internally at "
+               "/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:122.)")
+    else:
+        msg = (f"Error detected in {node.name()}. No forward pass information available. Enable detect anomaly "
+               "during forward pass for more information. (Triggered internally at "
+               "/pytorch/torch/csrc/autograd/python_anomaly_mode.cpp:100.)")
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def check_nan_outputs(node: Any, outputs: Any) -> None:

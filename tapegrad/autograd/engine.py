@@ -6,12 +6,26 @@ AccumulateGrad node; `autograd.grad` captures gradients at its inputs' edges ins
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 from .anomaly_mode import check_nan_outputs, is_anomaly_enabled, report_failure
 from .grad_mode import _state
 from .accumulate import accumulate_into_leaf
 from .graph import AccumulateGrad, Node
+
+
+class _Task(threading.local):
+    capturing = False  # whether the innermost running backward captures gradients (autograd.grad)
+
+
+_task = _Task()
+
+
+def is_checkpoint_valid() -> bool:
+    """torch.autograd._is_checkpoint_valid: False inside a backward that only captures gradients
+    (autograd.grad, backward(inputs=...)), where a reentrant checkpoint cannot accumulate."""
+    return not _task.capturing
 
 
 def _collect(roots: Sequence[Node]) -> dict[Node, int]:
@@ -111,6 +125,8 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
     _state.enabled = create_graph
     anomaly = is_anomaly_enabled()
     skip_leaves = capture is not None and not accumulate
+    prev_capturing = _task.capturing
+    _task.capturing = capture is not None
     try:
         while ready:
             node = ready.pop()
@@ -171,6 +187,7 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
                 k += 1
     finally:
         _state.enabled = prev_enabled
+        _task.capturing = prev_capturing
     if capture is None:
         return None
     return [captured.get(edge) for edge in capture]

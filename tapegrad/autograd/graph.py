@@ -7,12 +7,15 @@ last output goes away (see Note [Saved tensors]).
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable
 
+from .grad_mode import _state as _grad_state
+
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_tensors_hooks", "save_on_cpu",
-           "increment_version"]
+           "disable_saved_tensors_hooks", "increment_version"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -158,25 +161,110 @@ class AccumulateGrad(Node):
         pass
 
 
-class saved_tensors_hooks:
-    """Context manager registering pack/unpack hooks for saved tensors (accepted; see note in README)."""
+class _SavedHooksState(threading.local):
+    """Per-thread stack of (pack_hook, unpack_hook) pairs; see Note [Saved tensor hooks]."""
 
-    def __init__(self, pack_hook: Callable, unpack_hook: Callable) -> None:
+    def __init__(self) -> None:
+        self.stack: list = []
+        self.disabled: str | None = None
+
+
+# Note [Saved tensor hooks]
+# While a `saved_tensors_hooks` context is active, every tensor an op or a custom Function saves
+# for backward goes through the innermost pack hook (with grad mode off), and the node keeps only
+# what the hook returned; the unpack hook turns it back into a tensor when a formula needs it.
+# The op table checks `hooks_state.stack` once per saved tensor, so without hooks saving costs
+# one attribute read. As in torch, a tensor saved through hooks is not version-checked.
+hooks_state = _SavedHooksState()
+
+
+class PackedSavedTensor:
+    """A tensor saved through a pack hook: what the hook returned, and the tensor's place in the graph."""
+
+    __slots__ = ("packed", "unpack_hook", "is_output", "output_nr", "grad_fn", "requires_grad", "accumulator")
+
+    def unpack(self, node: Node) -> Any:
+        """The unpack hook's tensor, carrying the saved tensor's grad_fn (or the node, for an output)."""
+        from ..ops import _registry as R
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, R.Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(t).__name__}")
+        if self.is_output:
+            if _grad_state.enabled and self.output_nr < node.num_outputs:
+                return R._make(t._data, True, node, self.output_nr, t._version_counter)
+            return R._make(t._data, False, None, 0, t._version_counter)
+        out = R._make(t._data, self.requires_grad, self.grad_fn, self.output_nr, t._version_counter)
+        if self.accumulator is not None:
+            out._accumulator = weakref.ref(self.accumulator)
+        return out
+
+
+def pack_saved_tensor(tensor: Any, is_output: bool, output_nr: int) -> PackedSavedTensor:
+    """Save `tensor` through the innermost pack hook (called with grad mode off)."""
+    pack_hook, unpack_hook = hooks_state.stack[-1]
+    prev = _grad_state.enabled
+    _grad_state.enabled = False
+    try:
+        packed = pack_hook(tensor)
+    finally:
+        _grad_state.enabled = prev
+    saved = PackedSavedTensor()
+    saved.packed = packed
+    saved.unpack_hook = unpack_hook
+    saved.is_output = is_output
+    saved.output_nr = output_nr
+    saved.grad_fn = None if is_output else tensor._grad_fn
+    saved.requires_grad = tensor._requires_grad
+    saved.accumulator = (tensor._get_accumulator() if not is_output and tensor._requires_grad
+                         and tensor._grad_fn is None else None)
+    return saved
+
+
+class saved_tensors_hooks:
+    """Context manager: pack every tensor saved for backward with `pack_hook`, unpack it with `unpack_hook`."""
+
+    def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
         self.pack_hook = pack_hook
         self.unpack_hook = unpack_hook
 
-    def __enter__(self) -> None:
-        pass
+    def __enter__(self) -> "saved_tensors_hooks":
+        if hooks_state.disabled is not None:
+            raise RuntimeError(hooks_state.disabled)
+        hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+        return self
 
     def __exit__(self, *exc: Any) -> None:
-        pass
+        hooks_state.stack.pop()
 
 
 class save_on_cpu(saved_tensors_hooks):
-    """Save tensors on CPU: a no-op here, where every tensor already lives on the CPU."""
+    """Save tensors on CPU: packing keeps the tensor as it is, since every tensor already lives on the CPU."""
 
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
-        super().__init__(lambda t: t, lambda t: t)
+        super().__init__(_pack_on_cpu, _unpack_from_cpu)
+
+
+def _pack_on_cpu(tensor: Any) -> Any:
+    return tensor
+
+
+def _unpack_from_cpu(packed: Any) -> Any:
+    return packed
+
+
+class disable_saved_tensors_hooks:
+    """Context manager under which entering `saved_tensors_hooks` raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        self.prev = hooks_state.disabled
+        hooks_state.disabled = self.error_message
+
+    def __exit__(self, *exc: Any) -> None:
+        hooks_state.disabled = self.prev
 
 
 def increment_version(tensor: Any) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.grad_mode import _state
+from ..autograd._forward_state import FW as _fw
 from ..autograd.graph import Node
 from . import _registry as R
 
@@ -86,8 +87,12 @@ def apply_inplace(op: R.OpDef, args: tuple) -> Any:
             _broadcast_error(out._data.shape, self._data.shape)
         np.copyto(self._data, out._data, casting="unsafe")
         self._version_counter[0] += 1
+        if _fw.active:
+            _inplace_tangents(self, out)
         return self
     snapshot = R._make(self._data.copy(), self._requires_grad, self._grad_fn, self._output_nr)
+    if _fw.active and getattr(self, "_fw_grads", None):
+        snapshot._fw_grads = self._fw_grads
     if self._grad_fn is None and self._requires_grad:
         snapshot._grad_fn = None
         snapshot._accumulator = self._accumulator
@@ -103,7 +108,14 @@ def apply_inplace(op: R.OpDef, args: tuple) -> Any:
         self._grad_fn = node
         self._output_nr = 0
         self._requires_grad = True
+    if _fw.active:
+        _inplace_tangents(self, out)
     return self
+
+
+def _inplace_tangents(self: Any, out: Any) -> None:
+    from ..autograd._forward_dispatch import inplace_tangents
+    inplace_tangents(self, out)
 
 
 def _tensor_args(op: R.OpDef, args: tuple) -> list:

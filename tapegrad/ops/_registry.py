@@ -25,7 +25,9 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.grad_mode import _state
-from ..autograd.graph import FREED_MESSAGE, Node
+from ..autograd._forward_state import FW as _fw
+from ..autograd import anomaly_mode as _anomaly
+from ..autograd.graph import FREED_MESSAGE, Node, PackedSavedTensor, hooks_state as _hooks, pack_saved_tensor
 
 REQUIRED = inspect.Parameter.empty
 
@@ -46,7 +48,7 @@ class OpDef:
                  outputs: int, differentiable_outputs: int, view: bool, list_input: bool,
                  scalar_edges: bool, samples: Callable | None, return_type: Any,
                  differentiable: bool, nondeterministic_samples: bool, float_output: bool,
-                 promote_on: Sequence[str] | None = None) -> None:
+                 promote_on: Sequence[str] | None = None, jvps: dict[str, Callable] | None = None) -> None:
         self.name = name
         self.forward = forward
         sig = inspect.signature(forward)
@@ -76,6 +78,18 @@ class OpDef:
         self.nondeterministic_samples = nondeterministic_samples
         self.float_output = float_output
         self.formulas = tuple(self.grads.get(n) for n in self.inputs)
+        # forward mode: one tangent formula per input (Note [Forward-mode formulas] in
+        # autograd/_forward_dispatch.py); inputs without one use the generic double-vjp rule
+        self.jvps = dict(jvps or {})
+        unknown = set(self.jvps) - set(self.inputs)
+        if unknown:
+            raise ValueError(f"op {name}: jvps for non-inputs {sorted(unknown)}")
+        self.jvp_formulas = tuple(self.jvps.get(n) for n in self.inputs)
+        bad = [n for n, f in self.jvps.items() if not callable(f) and f not in ("linear", "pointwise")]
+        if bad:
+            raise ValueError(f"op {name}: a jvp is a formula, 'linear' or 'pointwise' (inputs {bad})")
+        self.jvp_arg_names = tuple(tuple(inspect.signature(f).parameters) if callable(f) else ()
+                                   for f in self.jvp_formulas)
         # context slots: params..., result, then <param>_shape / <param>_dtype pseudo params
         self.ctx_names = list(self.param_names) + ["result"]
         self.formula_args = tuple(self._formula_arg_slots(f) for f in self.formulas)
@@ -108,17 +122,30 @@ class OpDef:
         return slots
 
     def saved_attribute(self, node: "OpNode", name: str) -> Any:
-        """`grad_fn._saved_<name>`: what the node saved under a forward parameter's name."""
-        if name not in self.ctx_names:
+        """`grad_fn._saved_<name>`: what the node saved under a forward parameter's name.
+
+        torch's `<param>_sym_sizes` / `<param>_sym_numel` read the saved `<param>_shape`; a Python
+        scalar saved in a tensor position reads as the 0-dim tensor torch wraps it in.
+        """
+        key, numel = name, False
+        if name.endswith("_sym_sizes"):
+            key = name[:-len("_sym_sizes")] + "_shape"
+        elif name.endswith("_sym_numel"):
+            key, numel = name[:-len("_sym_numel")] + "_shape", True
+        slot = self.ctx_names.index(key) if key in self.ctx_names else -1
+        if slot < 0 or not any(slot in fslots for fslots in self.formula_args):
             raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
         node._check_not_freed()
         ctx = node._ctx
         if ctx is None:
             raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
-        slot = self.ctx_names.index(name)
         value = node._unpack(slot, ctx)
         if value is _NOT_SAVED:
             raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
+        if key != name and value is not None:
+            return int(np.prod(value)) if numel else tuple(value)
+        if slot < self.nparams and slot in self.input_idx and value.__class__ in _WRAPPED_NUMBER:
+            return _make(np.asarray(value, _WRAPPED_NUMBER[value.__class__]), False, None, 0)
         return value
 
     def __repr__(self) -> str:
@@ -127,6 +154,10 @@ class OpDef:
 
 class _NotSaved:
     __slots__ = ()
+
+
+# the dtype torch gives a Python scalar it wraps as a tensor argument
+_WRAPPED_NUMBER = {bool: np.bool_, int: np.int64, float: np.float64, complex: np.complex128}
 
 
 _NOT_SAVED = _NotSaved()
@@ -169,11 +200,12 @@ class OpNode(Node):
     def _unpack(self, slot: int, ctx: tuple) -> Any:
         """Value of a context slot as a formula sees it (tensors checked against their version)."""
         entry = ctx[slot]
-        if entry.__class__ is SavedTensor:
+        if entry.__class__ is SavedTensor or entry.__class__ is PackedSavedTensor:
             return entry.unpack(self)
         if entry.__class__ is list:
-            return [e.unpack(self) if e.__class__ is SavedTensor else e for e in entry]
-        if entry.__class__ is tuple and entry and entry[0].__class__ is SavedTensor:
+            return [e.unpack(self) if e.__class__ is SavedTensor or e.__class__ is PackedSavedTensor else e
+                    for e in entry]
+        if entry.__class__ is tuple and entry and entry[0].__class__ in (SavedTensor, PackedSavedTensor):
             return tuple(e.unpack(self) for e in entry)
         return entry
 
@@ -241,7 +273,7 @@ def _zeros_like_meta(meta: tuple) -> Any:
 class SavedTensor:
     """A tensor saved for backward with its version; see Note [Saved tensors]."""
 
-    __slots__ = ("tensor", "data", "version", "counter", "is_output", "producer", "output_nr")
+    __slots__ = ("tensor", "data", "version", "counter", "is_output", "producer", "output_nr", "fw")
 
     def __init__(self, tensor: Any, data: np.ndarray, counter: list, is_output: bool, producer: Node | None,
                  output_nr: int) -> None:
@@ -252,6 +284,7 @@ class SavedTensor:
         self.is_output = is_output
         self.producer = producer
         self.output_nr = output_nr
+        self.fw = None  # a saved output's forward-mode tangents (forward-over-reverse)
 
     def unpack(self, node: Node) -> Any:
         if self.counter[0] != self.version:
@@ -261,8 +294,12 @@ class SavedTensor:
             raise version_error(t, self.version, self.counter[0], producer)
         if self.is_output:
             if _state.enabled and self.output_nr < node.num_outputs:
-                return _make(self.data, True, node, self.output_nr, self.counter)
-            return _make(self.data, False, None, 0, self.counter)
+                t = _make(self.data, True, node, self.output_nr, self.counter)
+            else:
+                t = _make(self.data, False, None, 0, self.counter)
+            if self.fw is not None:
+                t._fw_grads = self.fw
+            return t
         return self.tensor
 
 
@@ -276,6 +313,8 @@ def _save_input(value: Any) -> Any:
     if value.__class__ is Tensor or isinstance(value, Tensor):
         if value._inference:
             raise RuntimeError(_INFERENCE_SAVE_ERROR)
+        if _hooks.stack:
+            return pack_saved_tensor(value, False, value._output_nr)
         return SavedTensor(value, value._data, value._version_counter, False, value._grad_fn, value._output_nr)
     return value
 
@@ -357,8 +396,11 @@ def dispatch(op: OpDef, args: tuple) -> Any:
     """Run op's forward on the arrays of `args` and, when grad is on, record a node.
 
     The common case (one output; tensor inputs of one dtype, Python scalars that do not widen
-    it) takes the fast path; anything else goes through `_dispatch_general`.
+    it) takes the fast path; anything else goes through `_dispatch_general`. While a forward-AD
+    level is active, `_forward_dispatch.dispatch_dual` adds the outputs' tangents.
     """
+    if _fw.active:
+        return _dispatch_dual(op, args)
     if op.general:
         return _dispatch_general(op, args)
     arrays = list(args)
@@ -408,7 +450,8 @@ def dispatch(op: OpDef, args: tuple) -> Any:
         _mark_view(result, args, op)
     ctx = node._ctx
     if ctx is not None and ctx[op.nparams] is _RESULT:
-        ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
+        ctx[op.nparams] = (SavedTensor(None, out, result._version_counter, True, None, 0) if not _hooks.stack
+                           else pack_saved_tensor(result, True, 0))
     return result
 
 
@@ -474,7 +517,8 @@ def _dispatch_general(op: OpDef, args: tuple) -> Any:
             _mark_view(result, args, op)
         ctx = node._ctx
         if ctx is not None and ctx[op.nparams] is _RESULT:
-            ctx[op.nparams] = SavedTensor(None, out, result._version_counter, True, None, 0)
+            ctx[op.nparams] = (SavedTensor(None, out, result._version_counter, True, None, 0) if not _hooks.stack
+                               else pack_saved_tensor(result, True, 0))
         return result
     outs = tuple(o if o.__class__ is np.ndarray else np.asarray(o) for o in out)
     ndiff = op.differentiable_outputs if op.differentiable_outputs >= 0 else len(outs)
@@ -486,6 +530,7 @@ def _dispatch_general(op: OpDef, args: tuple) -> Any:
         ctx[-1] = tuple((o.shape, o.dtype) for o in outs[:ndiff])
         if ctx[op.nparams] is _RESULT:
             ctx[op.nparams] = tuple(SavedTensor(None, r._data, r._version_counter, True, None, i)
+                                    if not _hooks.stack else pack_saved_tensor(r, True, i)
                                     for i, r in enumerate(results))
     else:
         results = [_make(o, False, None, i) for i, o in enumerate(outs)]
@@ -559,7 +604,10 @@ def _record(op: OpDef, args: tuple) -> Node:
                     ctx[s] = [x._data.shape if what == "shape" else D.from_numpy(x._data.dtype) for x in t]
                 else:
                     ctx[s] = t._data.shape if what == "shape" else D.from_numpy(t._data.dtype)
-    return op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
+    node = op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
+    if _anomaly._enabled:
+        _anomaly.record_forward_trace(node)
+    return node
 
 
 def _list_edges(tensors: Sequence[Any]) -> tuple:
@@ -649,7 +697,7 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
           list_input: bool = False, scalar_edges: bool = False, samples: Callable | None = None,
           return_type: Any = None, differentiable: bool = True, nondeterministic_samples: bool = False,
           float_output: bool = False, inplace: str | Sequence[str] | None = None,
-          promote_on: Sequence[str] | None = None) -> OpDef:
+          promote_on: Sequence[str] | None = None, jvps: dict[str, Callable] | None = None) -> OpDef:
     """Declare an op: its forward on arrays, derivative formulas, torch's names, sample inputs.
 
     `forward`'s parameters are torch's (first one `self`); tensor parameters receive arrays.
@@ -660,7 +708,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
     `inplace`: names of in-place methods (`add_`) running this op into self.
     `scalar_edges`: Python scalars in input positions still get a `(None, 0)` edge, as torch's
     wrapped numbers do. `promote_on`: the params whose dtypes decide the result type (default:
-    all tensor params). `samples()` yields Sample inputs for the generated tests.
+    all tensor params). `samples()` yields Sample inputs for the generated tests. `jvps` maps
+    inputs to forward-mode formulas `(<input>_t, <params>..., result) -> output tangent`.
     """
     if name in OPS:
         raise ValueError(f"op {name} declared twice")
@@ -669,7 +718,7 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
                else outputs, view=view, list_input=list_input, scalar_edges=scalar_edges, samples=samples,
                return_type=return_type, differentiable=differentiable,
                nondeterministic_samples=nondeterministic_samples, float_output=float_output,
-               promote_on=promote_on)
+               promote_on=promote_on, jvps=jvps)
     OPS[name] = op
     callable_ = _make_callable(op, name)
     op.callable = callable_
@@ -707,3 +756,11 @@ def public(name: str, *, method: bool | str = True, function: bool = True) -> Ca
             METHODS[mname] = fn
         return fn
     return register
+
+
+def _dispatch_dual(op: OpDef, args: tuple) -> Any:
+    """dispatch with the outputs' forward-mode tangents (see autograd/_forward_dispatch.py)."""
+    global _dispatch_dual
+    from ..autograd._forward_dispatch import dispatch_dual
+    _dispatch_dual = dispatch_dual  # imported on first use (import order), then called directly
+    return dispatch_dual(op, args)

@@ -24,7 +24,8 @@ def _add(self, other, alpha=1):
 ADD = defop("add", _add, node="AddBackward0", promote="common", scalar_edges=True, inplace="add_",
             grads={"self": lambda grad: grad,
                    "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha},
-            samples=binary())
+            samples=binary(),
+            jvps={"self": "pointwise", "other": "pointwise"})
 
 
 def _sub(self, other, alpha=1):
@@ -39,7 +40,8 @@ SUB = defop("sub", _sub, node="SubBackward0", promote="common", scalar_edges=Tru
             method=("sub", "subtract"), function=("sub", "subtract"),
             grads={"self": lambda grad: grad,
                    "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha},
-            samples=binary())
+            samples=binary(),
+            jvps={"self": "pointwise", "other": "pointwise"})
 
 
 def _rsub(self, other, alpha=1):
@@ -50,11 +52,13 @@ def _rsub(self, other, alpha=1):
 RSUB = defop("rsub", _rsub, node="RsubBackward0", promote="common", method=False, scalar_edges=True,
              grads={"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
                     "other": lambda grad: grad},
-             samples=binary(scalar=None))
+             samples=binary(scalar=None),
+             jvps={"self": "pointwise", "other": "pointwise"})
 RSUB_SCALAR = defop("rsub.Scalar", _rsub, node="RsubBackward1", promote="common", function=False, method=False,
                     inputs=("self",), tensors=("self", "other"),
                     grads={"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha},
-                    samples=lambda: iter([Sample(arr(3, 2), 2.5), Sample(arr(), -1.0)]))
+                    samples=lambda: iter([Sample(arr(3, 2), 2.5), Sample(arr(), -1.0)]),
+                    jvps={"self": "pointwise"})
 
 
 # --- mul / div ---------------------------------------------------------------------------
@@ -62,7 +66,8 @@ MUL = defop("mul", lambda self, other: self * other, node="MulBackward0", promot
             inplace="mul_", method=("mul", "multiply"), function=("mul", "multiply"),
             grads={"self": lambda grad, other: grad * other,
                    "other": lambda grad, self: grad * self},
-            samples=binary())
+            samples=binary(),
+            jvps={"self": "pointwise", "other": "pointwise"})
 
 
 def _div(self, other, rounding_mode=None):
@@ -93,7 +98,8 @@ def _div_other(grad, self, other, rounding_mode):
 DIV = defop("div", _div, node="DivBackward0", promote="common_float", scalar_edges=True, inplace=("div_",),
             method=("div", "divide", "true_divide"), function=("div", "divide", "true_divide"),
             grads={"self": _div_self, "other": _div_other},
-            samples=binary(make_b=pos))
+            samples=binary(make_b=pos),
+            jvps={"self": "pointwise", "other": "pointwise"})
 
 
 @public("floor_divide")
@@ -135,17 +141,21 @@ REMAINDER = defop("remainder.Tensor", _remainder, node="RemainderBackward1", pro
                   method=False,
                   grads={"self": lambda grad: grad,
                          "other": lambda grad, self, other: -grad * _rounded_quotient(self, other, "floor")},
-                  samples=binary(make_a=away, make_b=pos, scalar=None))
+                  samples=binary(make_a=away, make_b=pos, scalar=None),
+                  jvps={"self": "pointwise", "other": "pointwise"})
 REMAINDER_SCALAR = defop("remainder.Scalar", _remainder, node="RemainderBackward0", promote="common",
                          function=False, method=False, inputs=("self",), tensors=("self", "other"),
-                         grads={"self": lambda grad: grad}, samples=_scalar_samples)
+                         grads={"self": lambda grad: grad}, samples=_scalar_samples,
+                         jvps={"self": "pointwise"})
 FMOD = defop("fmod.Tensor", _fmod, node="FmodBackward1", promote="common", function=False, method=False,
              grads={"self": lambda grad: grad,
                     "other": lambda grad, self, other: -grad * _rounded_quotient(self, other, "trunc")},
-             samples=binary(make_a=away, make_b=pos, scalar=None))
+             samples=binary(make_a=away, make_b=pos, scalar=None),
+             jvps={"self": "pointwise", "other": "pointwise"})
 FMOD_SCALAR = defop("fmod.Scalar", _fmod, node="FmodBackward0", promote="common", function=False, method=False,
                     inputs=("self",), tensors=("self", "other"), grads={"self": lambda grad: grad},
-                    samples=_scalar_samples)
+                    samples=_scalar_samples,
+                    jvps={"self": "pointwise"})
 
 _INPLACE = {op.name: make_inplace(op, op.name.split(".")[0] + "_")
             for op in (REMAINDER, REMAINDER_SCALAR, FMOD, FMOD_SCALAR)}
@@ -199,7 +209,8 @@ POW_TENSOR_SCALAR = defop(
     inputs=("self",), tensors=("self", "exponent"), inplace="pow_",
     grads={"self": _pow_scalar_self},
     samples=lambda: iter([Sample(arr(3, 4), 2), Sample(pos(5), 0.5), Sample(pos(), -1.5), Sample(arr(4), 3),
-                          Sample(arr(2, 2), 0), Sample(arr(0, 2), 2)]))
+                          Sample(arr(2, 2), 0), Sample(arr(0, 2), 2)]),
+    jvps={"self": "pointwise"})
 
 
 def _pow_tt_exponent(grad, self, exponent, result):
@@ -212,7 +223,8 @@ POW_TENSOR_TENSOR = defop(
     inputs=("self", "exponent"),
     grads={"self": lambda grad, self, exponent: grad * (exponent * self.pow(exponent - 1)),
            "exponent": _pow_tt_exponent},
-    samples=lambda: iter([Sample(pos(3, 4), arr(3, 4)), Sample(pos(3, 1), arr(4)), Sample(pos(), arr(2, 3))]))
+    samples=lambda: iter([Sample(pos(3, 4), arr(3, 4)), Sample(pos(3, 1), arr(4)), Sample(pos(), arr(2, 3))]),
+    jvps={"self": "pointwise", "exponent": "pointwise"})
 
 
 def _pow_scalar_exponent(grad, self, result):
@@ -225,7 +237,8 @@ POW_SCALAR = defop(
     "pow.Scalar", lambda self, exponent: np.power(self, exponent), node="PowBackward2", promote="common",
     function=False, method=False, inputs=("exponent",), tensors=("self", "exponent"),
     grads={"exponent": _pow_scalar_exponent},
-    samples=lambda: iter([Sample(2.0, arr(3, 4)), Sample(0.5, arr(5)), Sample(3.0, arr())]))
+    samples=lambda: iter([Sample(2.0, arr(3, 4)), Sample(0.5, arr(5)), Sample(3.0, arr())]),
+    jvps={"exponent": "pointwise"})
 
 
 @public("pow")

@@ -89,11 +89,13 @@ def _clamp_tensor_samples() -> Iterator[Sample]:
 
 CLAMP = defop("clamp", _clamp, node="ClampBackward1", promote="common", function=False, method=False,
               tensors=("self", "min", "max"), inputs=("self",), grads={"self": _clamp_grad_self},
-              samples=_clamp_scalar_samples)
+              samples=_clamp_scalar_samples,
+              jvps={"self": "pointwise"})
 CLAMP_TENSOR = defop("clamp.Tensor", _clamp, node="ClampBackward0", promote="common", function=False,
                      method=False, scalar_edges=True, inputs=("self", "min", "max"),
                      grads={"self": _clamp_grad_self, "min": _clamp_grad_min, "max": _clamp_grad_max},
-                     samples=_clamp_tensor_samples)
+                     samples=_clamp_tensor_samples,
+                     jvps={"self": "pointwise", "min": "pointwise", "max": "pointwise"})
 
 
 def _clamp_op(min: Any, max: Any) -> R.OpDef:
@@ -172,21 +174,25 @@ def _clamp_max(self, max):
 CLAMP_MIN = defop("clamp_min", _clamp_min, node="ClampMinBackward0", promote="common", function=False,
                   method=False, tensors=("self", "min"), inputs=("self",),
                   grads={"self": lambda grad, self, min: _where(self >= min, grad, 0.0)},
-                  samples=_clamp_side_samples(False))
+                  samples=_clamp_side_samples(False),
+                  jvps={"self": "pointwise"})
 CLAMP_MIN_TENSOR = defop("clamp_min.Tensor", _clamp_min, node="ClampMinBackward1", promote="common",
                          function=False, method=False,
                          grads={"self": lambda grad, self, min: _where(self >= min, grad, 0.0),
                                 "min": lambda grad, self, min: _where(self < min, grad, 0.0)},
-                         samples=_clamp_side_samples(True))
+                         samples=_clamp_side_samples(True),
+                         jvps={"self": "pointwise", "min": "pointwise"})
 CLAMP_MAX = defop("clamp_max", _clamp_max, node="ClampMaxBackward0", promote="common", function=False,
                   method=False, tensors=("self", "max"), inputs=("self",),
                   grads={"self": lambda grad, self, max: _where(self <= max, grad, 0.0)},
-                  samples=_clamp_side_samples(False))
+                  samples=_clamp_side_samples(False),
+                  jvps={"self": "pointwise"})
 CLAMP_MAX_TENSOR = defop("clamp_max.Tensor", _clamp_max, node="ClampMaxBackward1", promote="common",
                          function=False, method=False,
                          grads={"self": lambda grad, self, max: _where(self <= max, grad, 0.0),
                                 "max": lambda grad, self, max: _where(self > max, grad, 0.0)},
-                         samples=_clamp_side_samples(True))
+                         samples=_clamp_side_samples(True),
+                         jvps={"self": "pointwise", "max": "pointwise"})
 
 
 def _clamp_side(input: Any, bound: Any, scalar_op: R.OpDef, tensor_op: R.OpDef, inplace: bool) -> Any:

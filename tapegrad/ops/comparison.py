@@ -162,7 +162,8 @@ WHERE = defop("where.self", _where, node="WhereBackward0", promote="common", sca
                      "other": lambda grad, condition: where(condition, _zeros_of(grad), grad)},
               samples=lambda: iter([Sample(ints(3, 4, high=2).astype(bool), arr(3, 4), arr(3, 4)),
                                     Sample(ints(3, 4, high=2).astype(bool), arr(4), arr(3, 1)),
-                                    Sample(ints(3, high=2).astype(bool), arr(3), 0.5)]))
+                                    Sample(ints(3, high=2).astype(bool), arr(3), 0.5)]),
+              jvps={"self": "pointwise", "other": "pointwise"})
 
 
 @public("where", method=False)

@@ -87,7 +87,8 @@ GATHER = defop("gather", _gather, node="GatherBackward0", tensors=("self", "inde
                samples=lambda: iter([Sample(arr(3, 4), 0, np.array([[0, 1, 2, 0], [2, 2, 1, 0]])),
                                      Sample(arr(3, 4), 1, np.array([[3], [0], [0]])),
                                      Sample(arr(3, 4), -1, np.array([[0, 0, 1]])),
-                                     Sample(arr(), 0, np.array(0)), Sample(arr(3, 4), 0, np.zeros((0, 4), np.int64))]))
+                                     Sample(arr(), 0, np.array(0)), Sample(arr(3, 4), 0, np.zeros((0, 4), np.int64))]),
+               jvps={"self": "linear"})
 
 
 @public("take_along_dim")
@@ -273,7 +274,8 @@ INDEX_SELECT = defop("index_select", _index_select, node="IndexSelectBackward0",
                      samples=lambda: iter([Sample(arr(3, 4), 0, np.array([0, 2, 2])),
                                            Sample(arr(3, 4), 1, np.array([3])),
                                            Sample(arr(3, 4), -1, np.zeros(0, np.int64)),
-                                           Sample(arr(), 0, np.array([0]))]))
+                                           Sample(arr(), 0, np.array([0]))]),
+                     jvps={"self": "linear"})
 
 
 def _index_add(self, dim, index, source, alpha=1):
@@ -367,7 +369,8 @@ def _take_grad(grad, self_shape, index):
 
 TAKE = defop("take", _take, node="TakeBackward0", tensors=("self", "index"), grads={"self": _take_grad},
              samples=lambda: iter([Sample(arr(3, 4), np.array([0, 5, 11, 5])), Sample(arr(3, 4), np.array([[-1, 2]])),
-                                   Sample(arr(), np.array([0, 0])), Sample(arr(2), np.zeros(0, np.int64))]))
+                                   Sample(arr(), np.array([0, 0])), Sample(arr(2), np.zeros(0, np.int64))]),
+             jvps={"self": "linear"})
 
 
 # --- masked_fill / masked_select ------------------------------------------------------------
@@ -406,7 +409,8 @@ def _masked_fill_samples(tensor: bool):
 
 MASKED_FILL = defop("masked_fill.Scalar", _masked_fill, node="MaskedFillBackward0", function=False, method=False,
                     tensors=("self", "mask"), inputs=("self",), grads={"self": _masked_self_grad},
-                    samples=_masked_fill_samples(False))
+                    samples=_masked_fill_samples(False),
+                    jvps={"self": "pointwise"})
 MASKED_FILL_T = defop("masked_fill.Tensor", _masked_fill, node="MaskedFillBackward1", function=False, method=False,
                       tensors=("self", "mask", "value"), inputs=("self", "value"),
                       grads={"self": _masked_self_grad, "value": _masked_value_grad},
@@ -446,4 +450,5 @@ MASKED_SELECT = defop("masked_select", _masked_select, node="MaskedSelectBackwar
                       inputs=("self",), grads={"self": _masked_select_grad},
                       samples=lambda: iter([Sample(arr(3, 4), arr(3, 4) > 0), Sample(arr(3, 4), arr(4) > 0),
                                             Sample(arr(4), arr(2, 4) > 0), Sample(arr(), np.array(True)),
-                                            Sample(arr(0, 2), np.zeros(2, bool))]))
+                                            Sample(arr(0, 2), np.zeros(2, bool))]),
+                      jvps={"self": "linear"})

@@ -100,7 +100,8 @@ INDEX = defop("index.Tensor", _index, node="IndexBackward0", function=False, met
                   Sample(arr(3, 4), [None, np.array([[1, 0], [3, 3]])]),
                   Sample(arr(3, 4, 2), [np.array([0, 2]), None, np.array([1, 0])]),
                   Sample(arr(3, 4), [np.array([], dtype=np.int64)]),
-                  Sample(arr(3, 4), [np.array([-1, 0]), np.array(2)])]))
+                  Sample(arr(3, 4), [np.array([-1, 0]), np.array(2)])]),
+              jvps={"self": "linear"})
 
 
 def _index_put(self, indices, values, accumulate=False):
@@ -197,7 +198,8 @@ def prepare_indices(shape: tuple, indices: Sequence[Any]) -> tuple:
 
 # --- alias ------------------------------------------------------------------------------
 ALIAS = defop("alias", lambda self: self.view(), node="AliasBackward0", view=True, function=False, method=False,
-              grads={"self": lambda grad: grad}, samples=lambda: iter([Sample(arr(3, 2)), Sample(arr())]))
+              grads={"self": lambda grad: grad}, samples=lambda: iter([Sample(arr(3, 2)), Sample(arr())]),
+              jvps={"self": "linear"})
 
 
 # --- parsing a subscript (see Note [Decomposing a subscript]) --------------------------------

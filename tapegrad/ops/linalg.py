@@ -51,7 +51,8 @@ MM = defop("mm", _mm, node="MmBackward0",
            grads={"self": lambda grad, mat2: grad.mm(mat2.t()),
                   "mat2": lambda grad, self: self.t().mm(grad)},
            samples=lambda: iter([Sample(arr(3, 4), arr(4, 5)), Sample(arr(1, 3), arr(3, 1)), Sample(arr(0, 3), arr(3, 2)),
-                                 Sample(arr(2, 0), arr(0, 3))]))
+                                 Sample(arr(2, 0), arr(0, 3))]),
+           jvps={"self": "linear", "mat2": "linear"})
 
 
 def _mv(self, vec):
@@ -67,7 +68,8 @@ def _mv(self, vec):
 MV = defop("mv", _mv, node="MvBackward0",
            grads={"self": lambda grad, vec: grad.unsqueeze(1).mm(vec.unsqueeze(0)),
                   "vec": lambda grad, self: self.t().mv(grad)},
-           samples=lambda: iter([Sample(arr(3, 4), arr(4)), Sample(arr(0, 2), arr(2))]))
+           samples=lambda: iter([Sample(arr(3, 4), arr(4)), Sample(arr(0, 2), arr(2))]),
+           jvps={"self": "linear", "vec": "linear"})
 
 
 def _dot(self, tensor):
@@ -86,7 +88,8 @@ def _dot(self, tensor):
 DOT = defop("dot", _dot, node="DotBackward0",
             grads={"self": lambda grad, tensor: grad * tensor,
                    "tensor": lambda grad, self: grad * self},
-            samples=lambda: iter([Sample(arr(4), arr(4)), Sample(arr(0), arr(0))]))
+            samples=lambda: iter([Sample(arr(4), arr(4)), Sample(arr(0), arr(0))]),
+            jvps={"self": "linear", "tensor": "linear"})
 
 
 def _bmm(self, mat2):
@@ -104,7 +107,8 @@ def _bmm(self, mat2):
 BMM = defop("bmm", _bmm, node="BmmBackward0",
             grads={"self": lambda grad, mat2: grad.bmm(mat2.transpose(1, 2)),
                    "mat2": lambda grad, self: self.transpose(1, 2).bmm(grad)},
-            samples=lambda: iter([Sample(arr(2, 3, 4), arr(2, 4, 5)), Sample(arr(0, 3, 4), arr(0, 4, 2))]))
+            samples=lambda: iter([Sample(arr(2, 3, 4), arr(2, 4, 5)), Sample(arr(0, 3, 4), arr(0, 4, 2))]),
+            jvps={"self": "linear", "mat2": "linear"})
 
 
 def _addmm(self, mat1, mat2, beta=1, alpha=1):
@@ -128,7 +132,10 @@ ADDMM = defop("addmm", _addmm, node="AddmmBackward0",
                      "mat1": lambda grad, mat2, alpha: _scale(grad.mm(mat2.t()), alpha),
                      "mat2": lambda grad, mat1, alpha: _scale(mat1.t().mm(grad), alpha)},
               samples=lambda: iter([Sample(arr(3, 5), arr(3, 4), arr(4, 5)), Sample(arr(5), arr(3, 4), arr(4, 5)),
-                                    Sample(arr(3, 5), arr(3, 4), arr(4, 5), beta=0.5, alpha=2.0)]))
+                                    Sample(arr(3, 5), arr(3, 4), arr(4, 5), beta=0.5, alpha=2.0)]),
+              jvps={"self": lambda self_t, beta: self_t if beta == 1 else self_t * beta,
+                    "mat1": lambda mat1_t, mat2, alpha: mat1_t.mm(mat2) if alpha == 1 else mat1_t.mm(mat2) * alpha,
+                    "mat2": lambda mat2_t, mat1, alpha: mat1.mm(mat2_t) if alpha == 1 else mat1.mm(mat2_t) * alpha})
 
 
 def _baddbmm(self, batch1, batch2, beta=1, alpha=1):
@@ -144,7 +151,10 @@ BADDBMM = defop("baddbmm", _baddbmm, node="BaddbmmBackward0",
                        "batch1": lambda grad, batch2, alpha: _scale(grad.bmm(batch2.transpose(1, 2)), alpha),
                        "batch2": lambda grad, batch1, alpha: _scale(batch1.transpose(1, 2).bmm(grad), alpha)},
                 samples=lambda: iter([Sample(arr(2, 3, 5), arr(2, 3, 4), arr(2, 4, 5)),
-                                      Sample(arr(5), arr(2, 3, 4), arr(2, 4, 5), beta=0.5, alpha=2.0)]))
+                                      Sample(arr(5), arr(2, 3, 4), arr(2, 4, 5), beta=0.5, alpha=2.0)]),
+                jvps={"self": lambda self_t, beta: self_t if beta == 1 else self_t * beta,
+                      "batch1": lambda batch1_t, batch2, alpha: batch1_t.bmm(batch2) if alpha == 1 else batch1_t.bmm(batch2) * alpha,
+                      "batch2": lambda batch2_t, batch1, alpha: batch1.bmm(batch2_t) if alpha == 1 else batch1.bmm(batch2_t) * alpha})
 
 
 @public("outer")

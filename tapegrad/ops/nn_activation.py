@@ -20,7 +20,8 @@ _GELU_C = 0.044715
 
 def _act(name: str, forward: Any, node: str, grads: dict, samples: Any = None) -> Any:
     return defop(name, forward, node=node, method=False, function=False, promote="float", grads=grads,
-                 samples=samples or unary(away))
+                 samples=samples or unary(away),
+                 jvps=None if name == "glu" else {"self": "pointwise"})  # glu is not elementwise
 
 
 def _as(x: np.ndarray, out: Any) -> np.ndarray:

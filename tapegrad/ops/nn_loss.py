@@ -52,7 +52,16 @@ def _mse_grad(sign: int) -> Any:
 
 
 MSE_LOSS = defop("mse_loss", _mse, node="MseLossBackward0", method=False, function=False, promote="common",
-                 grads={"self": _mse_grad(1), "target": _mse_grad(-1)}, samples=_loss_samples())
+                 grads={"self": _mse_grad(1), "target": _mse_grad(-1)}, samples=_loss_samples(),
+                 jvps={"self": lambda self_t, self, target, reduction:
+                       _reduce_tangent(2 * (self - target) * self_t, reduction),
+                       "target": lambda target_t, self, target, reduction:
+                       _reduce_tangent(-2 * (self - target) * target_t, reduction)})
+
+
+def _reduce_tangent(t: Any, reduction: int) -> Any:
+    """The tangent of a reduced pointwise loss (the derivative, as torch's forward AD gives it)."""
+    return t.mean() if reduction == MEAN else t.sum() if reduction != 0 else t
 
 
 def _smooth_l1(self, target, reduction=MEAN, beta=1.0):

@@ -71,7 +71,8 @@ EMBEDDING = defop(
     grads={"weight": lambda grad, indices, weight_shape, padding_idx, scale_grad_by_freq:
            dispatch(EMBEDDING_BACKWARD, (grad, indices, weight_shape[0], padding_idx, scale_grad_by_freq))},
     samples=lambda: iter([Sample(arr(5, 3), ints(4, high=5)), Sample(arr(4, 2), ints(2, 3, high=4), 1),
-                          Sample(arr(6, 2), np.array([1, 1, 2, 5]), -1, True), Sample(arr(3, 2), np.array(2))]))
+                          Sample(arr(6, 2), np.array([1, 1, 2, 5]), -1, True), Sample(arr(3, 2), np.array(2))]),
+    jvps={"weight": "linear"})
 EMBEDDING_BACKWARD = defop(
     "embedding_dense_backward", _embedding_backward, node="EmbeddingDenseBackwardBackward0", method=False, function=False,
     tensors=("grad_output", "indices"), inputs=("grad_output",), grads={"grad_output": _embedding_backward_grad},
@@ -300,10 +301,12 @@ def _pixel_unshuffle(self, downscale_factor):
 
 PIXEL_SHUFFLE = defop("pixel_shuffle", _pixel_shuffle, node="PixelShuffleBackward0", method=False,
                       grads={"self": lambda grad, upscale_factor: dispatch(PIXEL_UNSHUFFLE, (grad, upscale_factor))},
-                      samples=lambda: iter([Sample(arr(1, 4, 2, 3), 2), Sample(arr(9, 1, 2), 3)]))
+                      samples=lambda: iter([Sample(arr(1, 4, 2, 3), 2), Sample(arr(9, 1, 2), 3)]),
+                      jvps={"self": "linear"})
 PIXEL_UNSHUFFLE = defop("pixel_unshuffle", _pixel_unshuffle, node="PixelUnshuffleBackward0", method=False,
                         grads={"self": lambda grad, downscale_factor: dispatch(PIXEL_SHUFFLE, (grad, downscale_factor))},
-                        samples=lambda: iter([Sample(arr(1, 1, 4, 6), 2), Sample(arr(1, 3, 3), 3)]))
+                        samples=lambda: iter([Sample(arr(1, 1, 4, 6), 2), Sample(arr(1, 3, 3), 3)]),
+                        jvps={"self": "linear"})
 
 
 # ---------------------------------------------------------------------------------------

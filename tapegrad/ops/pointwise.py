@@ -17,7 +17,7 @@ def unary_op(name: str, forward: Callable, node: str, grad: Callable, *, samples
     array_forward.__doc__ = f"torch.{name} elementwise."
     return defop(name, array_forward, node=node, promote=promote, grads={"self": grad},
                  inplace=name + "_" if inplace else None, samples=samples or unary(),
-                 method=method, function=function)
+                 method=method, function=function, jvps={"self": "pointwise"})
 
 
 NEG = unary_op("neg", np.negative, "NegBackward0", lambda grad: -grad, promote="none",
@@ -43,7 +43,8 @@ def _tanh_backward(grad_output, output):
 TANH_BACKWARD = defop("tanh_backward", _tanh_backward, node="TanhBackwardBackward0", promote="common", method=False,
                       grads={"grad_output": lambda grad, output: tanh_backward(grad, output),
                              "output": lambda grad, grad_output, output: grad * grad_output * (-2 * output)},
-                      samples=lambda: iter([Sample(arr(3, 4), arr(3, 4, low=-0.9, high=0.9)), Sample(arr(), arr())]))
+                      samples=lambda: iter([Sample(arr(3, 4), arr(3, 4, low=-0.9, high=0.9)), Sample(arr(), arr())]),
+                      jvps={"grad_output": "pointwise", "output": "pointwise"})
 
 
 def tanh_backward(grad_output: Any, output: Any) -> Any:
@@ -68,7 +69,8 @@ SIGMOID_BACKWARD = defop(
     "sigmoid_backward", _sigmoid_backward, node="SigmoidBackwardBackward0", promote="common", method=False,
     grads={"grad_output": lambda grad, output: sigmoid_backward(grad, output),
            "output": lambda grad, grad_output, output: grad * grad_output * (1 - 2 * output)},
-    samples=lambda: iter([Sample(arr(3, 4), arr(3, 4, low=0.05, high=0.95)), Sample(arr(), arr(low=0.1, high=0.9))]))
+    samples=lambda: iter([Sample(arr(3, 4), arr(3, 4, low=0.05, high=0.95)), Sample(arr(), arr(low=0.1, high=0.9))]),
+    jvps={"grad_output": "pointwise", "output": "pointwise"})
 
 
 def sigmoid_backward(grad_output: Any, output: Any) -> Any:
@@ -88,7 +90,8 @@ THRESHOLD_BACKWARD = defop(
     inputs=("grad_output", "self"), tensors=("grad_output", "self"),
     grads={"grad_output": lambda grad, self, threshold: threshold_backward(grad, self, threshold),
            "self": lambda grad: _zeros_of(grad)},
-    samples=lambda: iter([Sample(arr(3, 4), away(3, 4), 0.0), Sample(arr(5), away(5), 0.5)]))
+    samples=lambda: iter([Sample(arr(3, 4), away(3, 4), 0.0), Sample(arr(5), away(5), 0.5)]),
+    jvps={"grad_output": "pointwise", "self": "pointwise"})
 
 
 def threshold_backward(grad_output: Any, self: Any, threshold: float) -> Any:
@@ -101,6 +104,7 @@ RELU = unary_op("relu", lambda x: np.maximum(x, 0, dtype=x.dtype), "ReluBackward
 ABS = unary_op("abs", np.abs, "AbsBackward0", lambda grad, self: grad * self.sign(), promote="none",
                samples=unary(away), method=("abs", "absolute"), function=("abs", "absolute"))
 SIGN = defop("sign", lambda self: np.sign(self), node="SignBackward0", promote="none", inplace="sign_",
-             grads={"self": lambda grad: grad * 0}, samples=unary(away))
+             grads={"self": lambda grad: grad * 0}, samples=unary(away),
+             jvps={"self": "pointwise"})
 RECIPROCAL = unary_op("reciprocal", lambda x: np.reciprocal(x), "ReciprocalBackward0",
                       lambda grad, result: -grad * (result * result), samples=unary(pos))

@@ -78,7 +78,8 @@ def _atan2_weight(self, other):
 ATAN2 = defop("atan2", _atan2, node="Atan2Backward0", promote="common_float", function=False, method=False,
               grads={"self": lambda grad, self, other: grad * (other * _atan2_weight(self, other)),
                      "other": lambda grad, self, other: grad * (-self * _atan2_weight(self, other))},
-              samples=_binary_samples(away, _off_grid))
+              samples=_binary_samples(away, _off_grid),
+              jvps={"self": "pointwise", "other": "pointwise"})
 _declare_tensor_pair(ATAN2, ("atan2", "arctan2"), inplace=("atan2_", "arctan2_"))
 
 
@@ -92,7 +93,8 @@ def _hypot(self, other):
 HYPOT = defop("hypot", _hypot, node="HypotBackward0", promote="common", function=False, method=False,
               grads={"self": lambda grad, self, result: grad * self / result,
                      "other": lambda grad, other, result: grad * other / result},
-              samples=_binary_samples(away, _off_grid))
+              samples=_binary_samples(away, _off_grid),
+              jvps={"self": "pointwise", "other": "pointwise"})
 _declare_tensor_pair(HYPOT, ("hypot",), inplace=("hypot_",))
 
 
@@ -101,7 +103,7 @@ def _extremum(name: str, ufunc: Any, node: str, grads: dict, doc: str) -> R.OpDe
         return ufunc(self, other)
     forward.__doc__ = doc
     op = defop(name, forward, node=node, promote="common", function=False, method=False, grads=grads,
-               samples=_binary_samples(away, _off_grid))
+               samples=_binary_samples(away, _off_grid), jvps={"self": "pointwise", "other": "pointwise"})
     _declare_tensor_pair(op, (name,))
     return op
 
@@ -182,13 +184,15 @@ LERP_SCALAR = defop("lerp.Scalar", _lerp_scalar, node="LerpBackward0", function=
                     grads={"self": lambda grad, weight: grad * (1 - weight),
                            "end": lambda grad, weight: grad * weight},
                     samples=lambda: iter([Sample(arr(3, 4), arr(3, 4), 0.3), Sample(arr(3, 1), arr(4), 0.8),
-                                          Sample(arr(), arr(2), -0.5), Sample(arr(0, 2), arr(2), 1.5)]))
+                                          Sample(arr(), arr(2), -0.5), Sample(arr(0, 2), arr(2), 1.5)]),
+                    jvps={"self": "pointwise", "end": "pointwise"})
 LERP_TENSOR = defop("lerp.Tensor", _lerp_tensor, node="LerpBackward1", function=False, method=False,
                     grads={"self": lambda grad, weight: grad * (1 - weight),
                            "end": lambda grad, weight: grad * weight,
                            "weight": lambda grad, self, end: grad * (end - self)},
                     samples=lambda: iter([Sample(arr(3, 4), arr(3, 4), arr(3, 4)), Sample(arr(3, 1), arr(4), arr(3, 4)),
-                                          Sample(arr(), arr(2), arr()), Sample(arr(0, 2), arr(2), arr(2))]))
+                                          Sample(arr(), arr(2), arr()), Sample(arr(0, 2), arr(2), arr(2))]),
+                    jvps={"self": "pointwise", "end": "pointwise", "weight": "pointwise"})
 
 
 def _lerp_op(end: Any, weight: Any) -> R.OpDef:
@@ -235,15 +239,18 @@ def _xlogy_grad_self_scalar(grad, self, other):
 
 XLOGY = defop("xlogy", _xlogy, node="XlogyBackward0", promote="common_float", function=False, method=False,
               grads={"self": _xlogy_grad_self, "other": lambda grad, self, other: grad * self / other},
-              samples=_binary_samples(arr, pos))
+              samples=_binary_samples(arr, pos),
+              jvps={"self": "pointwise", "other": "pointwise"})
 XLOGY_SCALAR_SELF = defop("xlogy.Scalar_Self", _xlogy, node="XlogyBackward1", promote="common_float",
                           function=False, method=False, tensors=("self", "other"), inputs=("other",),
                           grads={"other": lambda grad, self, other: grad * self / other},
-                          samples=lambda: iter([Sample(2.0, pos(3, 4)), Sample(0.0, pos(5)), Sample(-1.5, pos())]))
+                          samples=lambda: iter([Sample(2.0, pos(3, 4)), Sample(0.0, pos(5)), Sample(-1.5, pos())]),
+                          jvps={"other": "pointwise"})
 XLOGY_SCALAR_OTHER = defop("xlogy.Scalar_Other", _xlogy, node="XlogyBackward2", promote="common_float",
                            function=False, method=False, tensors=("self", "other"), inputs=("self",),
                            grads={"self": _xlogy_grad_self_scalar},
-                           samples=lambda: iter([Sample(arr(3, 4), 2.5), Sample(arr(), 0.5), Sample(arr(0, 3), 3.0)]))
+                           samples=lambda: iter([Sample(arr(3, 4), 2.5), Sample(arr(), 0.5), Sample(arr(0, 3), 3.0)]),
+                           jvps={"self": "pointwise"})
 
 
 def _xlogy_op(input: Any, other: Any) -> R.OpDef:

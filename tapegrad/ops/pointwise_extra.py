@@ -66,7 +66,8 @@ def _float_unary(name: str, forward: Callable, node: str, grad: Callable, *, mak
     array_forward.__doc__ = f"torch.{name} elementwise."
     names = (name,) + aliases
     return defop(name, array_forward, node=node, promote="float", grads={"self": grad},
-                 function=names, method=names, inplace=tuple(n + "_" for n in names), samples=unary(make))
+                 function=names, method=names, inplace=tuple(n + "_" for n in names), samples=unary(make),
+                 jvps={"self": "pointwise"})
 
 
 EXP2 = _float_unary("exp2", np.exp2, "Exp2Backward0", lambda grad, result: grad * (result * _LN2))
@@ -128,7 +129,8 @@ def _logit_samples() -> Iterator[Sample]:
 
 
 LOGIT = defop("logit", _logit, node="LogitBackward0", promote="float", inplace="logit_",
-              grads={"self": _logit_grad}, samples=_logit_samples)
+              grads={"self": _logit_grad}, samples=_logit_samples,
+              jvps={"self": "pointwise"})
 
 
 # --- rounding (integer inputs keep their dtype) -------------------------------------------
@@ -141,6 +143,7 @@ def _rounding(name: str, node: str, fn: Callable, kernel: str, names: tuple) -> 
         return fn(self)
     forward.__doc__ = f"torch.{names[0] if names else 'round'} elementwise; integer tensors come back unchanged."
     return defop(name, forward, node=node, grads={"self": lambda grad: _zeros(grad)}, function=names, method=names,
+                 jvps={"self": "pointwise"},
                  inplace=tuple(n + "_" for n in names), samples=unary(away))
 
 
@@ -167,7 +170,8 @@ ROUND_DECIMALS = defop("round.decimals", _round_decimals, node="RoundBackward1",
                        inputs=("self",), grads={"self": lambda grad: _zeros(grad)},
                        samples=lambda: iter([Sample(arr(3, 4, low=-50, high=50), decimals=1),
                                              Sample(arr(5, low=-500, high=500), decimals=-2),
-                                             Sample(arr(), decimals=0)]))
+                                             Sample(arr(), decimals=0)]),
+                       jvps={"self": "pointwise"})
 
 _NO_DECIMALS = object()
 
@@ -197,7 +201,8 @@ def _frac(self):
 
 
 FRAC = defop("frac", _frac, node="FracBackward0", inplace="frac_", grads={"self": lambda grad: grad},
-             samples=unary(away))
+             samples=unary(away),
+             jvps={"self": "pointwise"})
 
 
 # --- sign, identity-like and cleaning ops -------------------------------------------------
@@ -218,7 +223,8 @@ def _sgn_grad(grad, self_dtype):
     return _zeros(grad)
 
 
-SGN = defop("sgn", _sgn, node="SgnBackward0", inplace="sgn_", grads={"self": _sgn_grad}, samples=unary(away))
+SGN = defop("sgn", _sgn, node="SgnBackward0", inplace="sgn_", grads={"self": _sgn_grad}, samples=unary(away),
+            jvps={"self": "pointwise"})
 
 
 def _nan_to_num(self, nan=0.0, posinf=None, neginf=None):
@@ -242,7 +248,8 @@ def _nan_to_num_samples() -> Iterator[Sample]:
 
 
 NAN_TO_NUM = defop("nan_to_num", _nan_to_num, node="NanToNumBackward0", inplace="nan_to_num_",
-                   grads={"self": lambda grad, self: grad * self.isfinite()}, samples=_nan_to_num_samples)
+                   grads={"self": lambda grad, self: grad * self.isfinite()}, samples=_nan_to_num_samples,
+                   jvps={"self": "pointwise"})
 
 
 @public("square")

@@ -60,7 +60,8 @@ def _sum_reduce_samples():
 
 SUM = defop("sum.dim_IntList", _sum, node="SumBackward1", function=False, method=False,
             grads={"self": lambda grad, self_shape, dim, keepdim: expand_reduced(grad, self_shape, dim, keepdim)},
-            samples=_sum_reduce_samples)
+            samples=_sum_reduce_samples,
+            jvps={"self": "linear"})
 def _expand_to(grad: Any, shape: tuple) -> Any:
     return dispatch(R.OPS["expand"], (grad, shape))
 
@@ -68,7 +69,8 @@ def _expand_to(grad: Any, shape: tuple) -> Any:
 SUM_ALL = defop("sum.all", lambda self, dtype=None: np.sum(self, dtype=_sum_dtype(self, dtype)),
                 node="SumBackward0", function=False, method=False,
                 grads={"self": lambda grad, self_shape: _expand_to(grad, self_shape)},
-                samples=lambda: iter([Sample(arr(3, 4)), Sample(arr()), Sample(arr(0, 2))]))
+                samples=lambda: iter([Sample(arr(3, 4)), Sample(arr()), Sample(arr(0, 2))]),
+                jvps={"self": "linear"})
 
 
 @public("sum")
@@ -113,7 +115,8 @@ def _mean_dim_grad(grad: Any, self_shape: tuple, dim: Any, keepdim: bool) -> Any
 
 MEAN = defop("mean.dim", _mean, node="MeanBackward1", function=False, method=False,
              grads={"self": _mean_dim_grad},
-             samples=_sum_reduce_samples)
+             samples=_sum_reduce_samples,
+             jvps={"self": "linear"})
 
 
 def _mean_all(self, dtype=None):
@@ -124,7 +127,8 @@ def _mean_all(self, dtype=None):
 
 MEAN_ALL = defop("mean.all", _mean_all, node="MeanBackward0", function=False, method=False,
                  grads={"self": lambda grad, self_shape: _expand_to(grad / max(math.prod(self_shape), 1), self_shape)},
-                 samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]))
+                 samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]),
+                 jvps={"self": "linear"})
 
 
 @public("mean")

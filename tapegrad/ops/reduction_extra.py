@@ -493,6 +493,8 @@ def _logsumexp_backward(grad, self, result, dim, keepdim):
 
 LOGSUMEXP = defop("logsumexp", _logsumexp, node="LogsumexpBackward0", promote="float",
                   grads={"self": _logsumexp_backward},
+                  jvps={"self": lambda self_t, self, dim, keepdim, result:
+                        (self_t * (self - expand_reduced(result, self.shape, dim, keepdim)).exp()).sum(dim, keepdim)},
                   samples=lambda: iter([Sample(arr(3, 4), 1), Sample(arr(2, 3, 4), (0, 2), True), Sample(arr(), 0),
                                         Sample(arr(0, 3), 0), Sample(arr(3, 4) * 50, 0)]))
 
@@ -548,7 +550,8 @@ def _cumulative_samples():
 
 CUMSUM = defop("cumsum", _cumulative(np.cumsum), node="CumsumBackward0", grads={"self": _cumsum_backward},
                inplace="cumsum_",
-               samples=_cumulative_samples)
+               samples=_cumulative_samples,
+               jvps={"self": "linear"})
 CUMPROD = defop("cumprod", _cumulative(np.cumprod), node="CumprodBackward0", grads={"self": _cumprod_backward},
                 inplace="cumprod_",
                 samples=_cumulative_samples)
@@ -592,9 +595,11 @@ def _softmax_samples():
 
 
 SOFTMAX = defop("softmax.int", _softmax_forward("softmax", False), node="SoftmaxBackward0", function=False,
-                method=False, grads={"self": _softmax_backward}, samples=_softmax_samples)
+                method=False, grads={"self": _softmax_backward}, samples=_softmax_samples,
+                jvps={"self": lambda self_t, dim, result: result * (self_t - (result * self_t).sum(dim, keepdim=True))})
 LOG_SOFTMAX = defop("log_softmax.int", _softmax_forward("log_softmax", True), node="LogSoftmaxBackward0",
-                    function=False, method=False, grads={"self": _log_softmax_backward}, samples=_softmax_samples)
+                    function=False, method=False, grads={"self": _log_softmax_backward}, samples=_softmax_samples,
+                    jvps={"self": lambda self_t, dim, result: self_t - (result.exp() * self_t).sum(dim, keepdim=True)})
 
 
 def _with_dtype(input: Any, dtype: Any) -> Any:

@@ -76,10 +76,12 @@ def _reshape_grad(grad, self_shape):
 VIEW = defop("view", _view, node="ViewBackward0", view=True, function=False, method=False,
              grads={"self": _reshape_grad},
              samples=lambda: iter([Sample(arr(2, 6), (3, 4)), Sample(arr(2, 3), (-1,)), Sample(arr(), (1, 1)),
-                                   Sample(arr(0, 3), (3, 0))]))
+                                   Sample(arr(0, 3), (3, 0))]),
+             jvps={"self": "linear"})
 UNSAFE_VIEW = defop("_unsafe_view", lambda self, size: np.reshape(self, infer_shape(tuple(size), self.size)),
                     node="UnsafeViewBackward0", function=False, method=False, grads={"self": _reshape_grad},
-                    samples=lambda: iter([Sample(arr(2, 6), (3, 4))]))
+                    samples=lambda: iter([Sample(arr(2, 6), (3, 4))]),
+                    jvps={"self": "linear"})
 
 
 @public("view", function=False)
@@ -192,7 +194,8 @@ def broadcast_view(a: np.ndarray, shape: tuple) -> np.ndarray:
 EXPAND = defop("expand", _expand, node="ExpandBackward0", view=True, function=False, method=False,
                grads={"self": lambda grad, self_shape: grad.sum_to_size(self_shape)},
                samples=lambda: iter([Sample(arr(3, 1), (3, 4)), Sample(arr(), (2, 2)), Sample(arr(4), (2, 3, 4)),
-                                     Sample(arr(1, 2), (-1, 2))]))
+                                     Sample(arr(1, 2), (-1, 2))]),
+               jvps={"self": "linear"})
 
 
 @public("expand", function=False)
@@ -220,7 +223,8 @@ def _sum_to(self, size):
 SUM_TO_SIZE = defop("sum_to_size", _sum_to, node="SumBackward1", function=False, method=False,
                     grads={"self": lambda grad, self_shape: grad.expand(self_shape)},
                     samples=lambda: iter([Sample(arr(3, 4), (3, 1)), Sample(arr(2, 3, 4), (1, 1, 4)),
-                                          Sample(arr(2, 3), (1, 1))]))
+                                          Sample(arr(2, 3), (1, 1))]),
+                    jvps={"self": "linear"})
 
 
 @public("sum_to_size", function=False)
@@ -249,7 +253,8 @@ def _unsqueeze(self, dim):
 
 UNSQUEEZE = defop("unsqueeze", _unsqueeze, node="UnsqueezeBackward0", view=True,
                   grads={"self": lambda grad, dim, self_shape: grad.reshape(self_shape)},
-                  samples=lambda: iter([Sample(arr(3, 4), 0), Sample(arr(3, 4), -1), Sample(arr(), 0)]))
+                  samples=lambda: iter([Sample(arr(3, 4), 0), Sample(arr(3, 4), -1), Sample(arr(), 0)]),
+                  jvps={"self": "linear"})
 
 
 def _squeeze_dims(a: np.ndarray, dim: Any) -> tuple:
@@ -270,14 +275,18 @@ def _squeeze(self, dim=None):
 
 _SQUEEZE_GRAD = {"self": lambda grad, self_shape: grad.reshape(self_shape)}
 SQUEEZE_ALL = defop("squeeze.all", _squeeze, node="SqueezeBackward0", view=True, function=False, method=False,
-                    grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4, 1)), Sample(arr())]))
+                    grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4, 1)), Sample(arr())]),
+                    jvps={"self": "linear"})
 SQUEEZE_DIM = defop("squeeze.dim", _squeeze, node="SqueezeBackward1", view=True, function=False, method=False,
-                    grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4), 1), Sample(arr(3, 4), 0)]))
+                    grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4), 1), Sample(arr(3, 4), 0)]),
+                    jvps={"self": "linear"})
 SQUEEZE_DIMS = defop("squeeze.dims", _squeeze, node="SqueezeBackward2", view=True, function=False, method=False,
-                     grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 1), (1, 2))]))
+                     grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 1), (1, 2))]),
+                     jvps={"self": "linear"})
 # matmul's internal squeeze_ of a 1-d operand's added dim
 SQUEEZE_MATMUL = defop("_squeeze_matmul", _squeeze, node="SqueezeBackward4", view=True, function=False,
-                       method=False, grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(1, 4), 0)]))
+                       method=False, grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(1, 4), 0)]),
+                       jvps={"self": "linear"})
 
 
 @public("squeeze")
@@ -314,7 +323,8 @@ def _permute_grad(grad, dims):
 
 PERMUTE = defop("permute", _permute, node="PermuteBackward0", view=True, function=False, method=False,
                 grads={"self": _permute_grad},
-                samples=lambda: iter([Sample(arr(2, 3, 4), (2, 0, 1)), Sample(arr(3, 4), (-1, 0)), Sample(arr(), ())]))
+                samples=lambda: iter([Sample(arr(2, 3, 4), (2, 0, 1)), Sample(arr(3, 4), (-1, 0)), Sample(arr(), ())]),
+                jvps={"self": "linear"})
 
 
 @public("permute")
@@ -333,7 +343,8 @@ def _transpose(self, dim0, dim1):
 TRANSPOSE = defop("transpose", _transpose, node="TransposeBackward0", view=True, method=("transpose", "swapaxes",
                   "swapdims"), function=("transpose", "swapaxes", "swapdims"),
                   grads={"self": lambda grad, dim0, dim1: grad.transpose(dim0, dim1)},
-                  samples=lambda: iter([Sample(arr(2, 3, 4), 0, 2), Sample(arr(3, 4), -1, 0), Sample(arr(), 0, 0)]))
+                  samples=lambda: iter([Sample(arr(2, 3, 4), 0, 2), Sample(arr(3, 4), -1, 0), Sample(arr(), 0, 0)]),
+                  jvps={"self": "linear"})
 
 
 def _t(self):
@@ -343,7 +354,8 @@ def _t(self):
 
 
 T_OP = defop("t", _t, node="TBackward0", view=True, grads={"self": lambda grad: grad.t()},
-             samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5)), Sample(arr())]))
+             samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5)), Sample(arr())]),
+             jvps={"self": "linear"})
 
 
 def _numpy_T(self: Any) -> Any:
@@ -396,7 +408,8 @@ def _scatter_into_zeros(grad: Any, shape: tuple, view_fn: Any) -> Any:
 SELECT = defop("select", _select, node="SelectBackward0", view=True, method=("select",),
                grads={"self": lambda grad, self_shape, dim, index:
                       _scatter_into_zeros(grad, self_shape, lambda t: t.select(dim, index))},
-               samples=lambda: iter([Sample(arr(3, 4), 0, 1), Sample(arr(3, 4), 1, -1), Sample(arr(2, 3, 4), 2, 0)]))
+               samples=lambda: iter([Sample(arr(3, 4), 0, 1), Sample(arr(3, 4), 1, -1), Sample(arr(2, 3, 4), 2, 0)]),
+               jvps={"self": "linear"})
 
 
 def _slice(self, dim=0, start=None, end=None, step=1):
@@ -410,7 +423,8 @@ SLICE = defop("slice", _slice, node="SliceBackward0", view=True, function=False,
               grads={"self": lambda grad, self_shape, dim, start, end, step:
                      _scatter_into_zeros(grad, self_shape, lambda t: dispatch(SLICE, (t, dim, start, end, step)))},
               samples=lambda: iter([Sample(arr(5, 4), 0, 1, 4, 1), Sample(arr(5, 4), 1, 0, 4, 2),
-                                    Sample(arr(6), 0, -3, None, 1)]))
+                                    Sample(arr(6), 0, -3, None, 1)]),
+              jvps={"self": "linear"})
 
 
 @public("narrow")
@@ -437,7 +451,8 @@ def _unbind(self, dim=0):
 
 UNBIND = defop("unbind", _unbind, node="UnbindBackward0", view=True, outputs=-1,
                grads={"self": lambda grads, dim: stack_grads(grads, dim)},
-               samples=lambda: iter([Sample(arr(3, 4), 0), Sample(arr(3, 4), 1), Sample(arr(2, 0), 0)]))
+               samples=lambda: iter([Sample(arr(3, 4), 0), Sample(arr(3, 4), 1), Sample(arr(2, 0), 0)]),
+               jvps={"self": "linear"})
 
 
 def stack_grads(grads: tuple, dim: int) -> Any:
@@ -446,9 +461,14 @@ def stack_grads(grads: tuple, dim: int) -> Any:
 
 # --- clone / contiguous / to ------------------------------------------------------------
 # an expanded (0-stride) input clones to contiguous memory, as torch's preserve_format does for overlapping tensors
-CLONE = defop("clone", lambda self, memory_format=None: np.array(self, copy=True, order="C" if 0 in self.strides
-                                                                 else "K"), node="CloneBackward0",
-              grads={"self": lambda grad: grad}, samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]))
+def _clone(self, memory_format=None):
+    dense = memory_format == "torch.contiguous_format" or 0 in self.strides
+    return np.array(self, copy=True, order="C" if dense else "K")
+
+
+CLONE = defop("clone", _clone, node="CloneBackward0",
+              grads={"self": lambda grad: grad}, samples=lambda: iter([Sample(arr(3, 4)), Sample(arr())]),
+              jvps={"self": "linear"})
 
 
 @public("contiguous", function=False)
@@ -456,7 +476,7 @@ def contiguous(self: Any, memory_format: Any = None) -> Any:
     """self when already contiguous, else a contiguous copy."""
     if self._data.flags.c_contiguous:
         return self
-    return dispatch(CLONE, (self, None))
+    return dispatch(CLONE, (self, "torch.contiguous_format"))
 
 
 def _to_copy(self, dtype):
@@ -465,7 +485,8 @@ def _to_copy(self, dtype):
 
 TO_COPY = defop("_to_copy", _to_copy, node="ToCopyBackward0", function=False, method=False,
                 grads={"self": lambda grad, self_dtype: grad.to(self_dtype)},
-                samples=lambda: iter([Sample(arr(3, 4), D.float32), Sample(arr(), D.float64)]))
+                samples=lambda: iter([Sample(arr(3, 4), D.float32), Sample(arr(), D.float64)]),
+                jvps={"self": "linear"})
 
 
 def _convert(self: Any, dtype: D.dtype, copy: bool = False) -> Any:
@@ -572,7 +593,8 @@ CAT = defop("cat", _cat, node="CatBackward0", list_input=True, promote="common",
             function=("cat", "concat", "concatenate"), inputs=("tensors",),
             grads={"tensors": _cat_grad},
             samples=lambda: iter([Sample([arr(2, 3), arr(4, 3)]), Sample([arr(2, 3), arr(2, 1)], 1),
-                                  Sample([arr(3), arr(2), arr(0)])]))
+                                  Sample([arr(3), arr(2), arr(0)])]),
+            jvps={"tensors": "linear"})
 
 
 def _stack(tensors, dim=0):
@@ -589,7 +611,8 @@ STACK = defop("stack", _stack, node="StackBackward0", list_input=True, promote="
               inputs=("tensors",),
               grads={"tensors": lambda grad, dim: list(grad.unbind(dim))},
               samples=lambda: iter([Sample([arr(2, 3), arr(2, 3)]), Sample([arr(3), arr(3), arr(3)], 1),
-                                    Sample([arr(), arr()])]))
+                                    Sample([arr(), arr()])]),
+              jvps={"tensors": "linear"})
 
 
 # --- as_strided (what a view becomes after an in-place op changed its base) ---------------
@@ -629,7 +652,8 @@ AS_STRIDED = defop("as_strided", _as_strided, node="AsStridedBackward0", view=Tr
                    grads={"self": lambda grad, self_shape, size, stride, storage_offset:
                           dispatch(AS_STRIDED_BACKWARD, (grad, self_shape, size, stride, storage_offset))},
                    samples=lambda: iter([Sample(arr(4, 3), (2, 3), (3, 1), 3), Sample(arr(6), (3, 2), (1, 1), 0),
-                                         Sample(arr(3, 4), (4, 3), (1, 4))]))
+                                         Sample(arr(3, 4), (4, 3), (1, 4))]),
+                   jvps={"self": "linear"})
 AS_STRIDED_BACKWARD = defop(
     "as_strided_backward", _as_strided_backward, node="AsStridedBackwardBackward0", function=False, method=False,
     inputs=("grad",),

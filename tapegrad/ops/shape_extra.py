@@ -72,11 +72,13 @@ def _cat_grads(grads, dim):
 SPLIT = defop("split.Tensor", _split, node="SplitBackward0", view=True, outputs=-1, function=False, method=False,
               grads={"self": _cat_grads},
               samples=lambda: iter([Sample(arr(5, 3), 2), Sample(arr(4, 6), 3, 1), Sample(arr(3, 4), 5),
-                                    Sample(arr(0, 2), 0)]))
+                                    Sample(arr(0, 2), 0)]),
+              jvps={"self": "linear"})
 SPLIT_WITH_SIZES = defop("split_with_sizes", _split_with_sizes, node="SplitWithSizesBackward0", view=True,
                          outputs=-1, function=False, method=True, grads={"self": _cat_grads},
                          samples=lambda: iter([Sample(arr(5, 3), [1, 4]), Sample(arr(4, 6), [2, 0, 4], -1),
-                                               Sample(arr(3), [3])]))
+                                               Sample(arr(3), [3])]),
+                         jvps={"self": "linear"})
 
 
 @public("split")
@@ -163,7 +165,8 @@ def _flip(self, dims):
 FLIP = defop("flip", _flip, node="FlipBackward0", method=False, function=False,
              grads={"self": lambda grad, dims: dispatch(FLIP, (grad, dims))},
              samples=lambda: iter([Sample(arr(3, 4), (0,)), Sample(arr(2, 3, 4), (0, -1)), Sample(arr(), (0,)),
-                                   Sample(arr(0, 3), (1,))]))
+                                   Sample(arr(0, 3), (1,))]),
+             jvps={"self": "linear"})
 
 
 @public("flip")
@@ -210,7 +213,8 @@ def _roll_grad(grad, shifts, dims):
 
 ROLL = defop("roll", _roll, node="RollBackward0", grads={"self": _roll_grad},
              samples=lambda: iter([Sample(arr(3, 4), 1), Sample(arr(3, 4), (1, -2), (0, 1)), Sample(arr(3, 4), 5, 1),
-                                   Sample(arr(), 2), Sample(arr(0, 2), 1, 0)]))
+                                   Sample(arr(), 2), Sample(arr(0, 2), 1, 0)]),
+             jvps={"self": "linear"})
 
 
 # --- repeat / tile / repeat_interleave --------------------------------------------------------
@@ -241,7 +245,8 @@ def _repeat_grad(grad, repeats, self_shape):
 REPEAT = defop("repeat", _repeat, node="RepeatBackward0", function=False, method=False,
                grads={"self": _repeat_grad},
                samples=lambda: iter([Sample(arr(2, 3), (2, 1)), Sample(arr(3), (2, 2)), Sample(arr(), (3,)),
-                                     Sample(arr(2, 3), (1, 0)), Sample(arr(), ())]))
+                                     Sample(arr(2, 3), (1, 0)), Sample(arr(), ())]),
+               jvps={"self": "linear"})
 
 
 @public("repeat", function=False)
@@ -301,11 +306,13 @@ def _triangle(name: str, fn: Any) -> Any:
 TRIL = defop("tril", _triangle("tril", np.tril), node="TrilBackward0", inplace="tril_",
              grads={"self": lambda grad, diagonal: dispatch(TRIL, (grad, diagonal))},
              samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(4, 3), 1), Sample(arr(2, 3, 3), -1),
-                                   Sample(arr(0, 2))]))
+                                   Sample(arr(0, 2))]),
+             jvps={"self": "linear"})
 TRIU = defop("triu", _triangle("triu", np.triu), node="TriuBackward0", inplace="triu_",
              grads={"self": lambda grad, diagonal: dispatch(TRIU, (grad, diagonal))},
              samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(4, 3), 1), Sample(arr(2, 3, 3), -2),
-                                   Sample(arr(0, 2))]))
+                                   Sample(arr(0, 2))]),
+             jvps={"self": "linear"})
 
 
 # --- diagonal / diag / diag_embed ---------------------------------------------------------------
@@ -336,11 +343,13 @@ def _diagonal_grad(grad, self_shape, offset, dim1, dim2):
 DIAGONAL = defop("diagonal", _diagonal, node="DiagonalBackward0", view=True,
                  grads={"self": _diagonal_grad},
                  samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(3, 4), 1), Sample(arr(4, 3), -2),
-                                       Sample(arr(2, 3, 4), 0, 2, 0), Sample(arr(3, 4), 5), Sample(arr(0, 3))]))
+                                       Sample(arr(2, 3, 4), 0, 2, 0), Sample(arr(3, 4), 5), Sample(arr(0, 3))]),
+                 jvps={"self": "linear"})
 DIAG_COPY = defop("diag.impl", lambda self, diagonal=0: _diagonal(self, diagonal, 0, 1).copy(),
                   node="DiagonalBackward0_copy", function=False, method=False,
                   grads={"self": lambda grad, self_shape, diagonal: _diagonal_grad(grad, self_shape, diagonal, 0, 1)},
-                  samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(3, 4), -1)]))
+                  samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(3, 4), -1)]),
+                  jvps={"self": "linear"})
 
 
 def _diag_embed(self, offset=0, dim1=-2, dim2=-1):
@@ -361,7 +370,8 @@ def _diag_embed(self, offset=0, dim1=-2, dim2=-1):
 DIAG_EMBED = defop("diag_embed", _diag_embed, node="DiagEmbedBackward0",
                    grads={"self": lambda grad, offset, dim1, dim2: dispatch(DIAGONAL, (grad, offset, dim1, dim2))},
                    samples=lambda: iter([Sample(arr(3)), Sample(arr(2, 3), 1), Sample(arr(2, 3), -1, 0, 2),
-                                         Sample(arr(0))]))
+                                         Sample(arr(0))]),
+                   jvps={"self": "linear"})
 
 
 @public("diag")
@@ -471,4 +481,5 @@ UNFOLD = defop("unfold", _unfold, node="UnfoldBackward0", view=True, function=Fa
                grads={"self": lambda grad, self_shape, dimension, size, step:
                       dispatch(UNFOLD_BACKWARD, (grad, self_shape, dimension, size, step))},
                samples=lambda: iter([Sample(arr(3, 4), 1, 2, 1), Sample(arr(5, 4), 0, 3, 2), Sample(arr(6), 0, 2, 2),
-                                     Sample(arr(), 0, 1, 1)]))
+                                     Sample(arr(), 0, 1, 1)]),
+               jvps={"self": "linear"})

@@ -1,0 +1,427 @@
+"""torch.func's function transforms: grad, grad_and_value, vjp, jvp, linearize, jacrev, jacfwd, hessian.
+
+They take functions of tensors (which need not require grad), accept nested containers of
+tensors (see _pytree), and compose: grad(grad(f)), jacfwd(jacrev(f)), jvp(grad(f)) ...
+
+Note [Transform levels]
+Reverse-mode transforms (grad, vjp, jacrev) run `func` on stand-ins of their inputs: a fresh
+leaf requiring grad for an input outside any graph, an alias recorded on the tape for an input
+that an enclosing transform (or the user) differentiates, so that gradients flow on outwards.
+The backward keeps its graph (create_graph) only when the result depends on something outside
+the transform (found by walking the recorded graph); otherwise results come back as plain
+tensors, as torch.func returns them. Forward-mode transforms (jvp, jacfwd) open their own
+forward-AD level (autograd/forward_ad.py), so nested forward transforms never confuse their
+tangents (Note [Nested forward levels]). Stand-ins keep every tangent of their input, which is
+what makes forward-over-reverse (jvp of grad, jacfwd of jacrev) work.
+
+jacrev and jacfwd loop over basis vectors (one backward per output element, one forward per
+input element) until vmap exists; the results are stacked with differentiable ops.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from ..autograd import forward_ad as _fw
+from ..autograd.graph import AccumulateGrad
+from ..autograd.grad_mode import _state, enable_grad
+from ..ops import _registry as R
+from ._pytree import tree_flatten, tree_unflatten
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+def _check_tensor(x: Any) -> None:
+    if not isinstance(x, R.Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+
+
+def _check_argnums(argnums: Any, nargs: int) -> tuple:
+    """The argnums as a tuple of non-negative positions (torch's errors)."""
+    if isinstance(argnums, int):
+        nums = (argnums,)
+    elif isinstance(argnums, tuple):
+        if len(argnums) == 0:
+            raise RuntimeError("argnums must be non-empty")
+        nums = argnums
+    else:
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    out = []
+    for n in nums:
+        if not isinstance(n, int):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+        if not -nargs <= n < nargs:
+            raise RuntimeError(f"Got argnum={n}, but only {nargs} positional inputs")
+        out.append(n % nargs)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"argnums must be unique, got {argnums}")
+    return tuple(out)
+
+
+def _stand_in(x: Any) -> Any:
+    """An input as a transform differentiates it (Note [Transform levels])."""
+    _check_tensor(x)
+    if x._requires_grad and _state.enabled:
+        return R.dispatch(R.OPS["alias"], (x,))
+    t = R._make(x._data, True, None, 0, x._version_counter)
+    fw = getattr(x, "_fw_grads", None)
+    if fw:
+        t._fw_grads = dict(fw)
+    return t
+
+
+def _plain(t: Any) -> Any:
+    """A graph-free alias of `t` keeping its forward-mode tangents."""
+    if not isinstance(t, R.Tensor):
+        return t
+    out = R._make(t._data, False, None, 0, t._version_counter)
+    fw = getattr(t, "_fw_grads", None)
+    if fw:
+        out._fw_grads = fw
+    return out
+
+
+def _reaches_outside(outputs: list, inside: list) -> bool:
+    """Whether the graph of `outputs` reaches a leaf that is not one of the `inside` stand-ins."""
+    inner = {id(t) for t in inside}
+    stack = [o._grad_fn for o in outputs if isinstance(o, R.Tensor) and o._grad_fn is not None]
+    for o in outputs:
+        if isinstance(o, R.Tensor) and o._grad_fn is None and o._requires_grad and id(o) not in inner:
+            return True
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.__class__ is AccumulateGrad:
+            if id(node.variable) not in inner:
+                return True
+            continue
+        for nxt, _ in node._next:
+            if nxt is not None and nxt not in seen:
+                stack.append(nxt)
+    return False
+
+
+def _zeros_like(t: Any) -> Any:
+    return R._make(np.zeros(t._data.shape, t._data.dtype), False, None, 0)
+
+
+def _split_aux(out: Any, api: str) -> tuple:
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return out
+
+
+def _check_aux(aux: Any) -> None:
+    for a in tree_flatten(aux)[0]:
+        if not isinstance(a, R.Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(a)}")
+
+
+def _autograd_grad(outputs: list, inputs: list, grad_outputs: list | None, create: bool, retain: bool) -> list:
+    from ..autograd import grad as autograd_grad
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs or [None] * len(outputs)) if o._requires_grad]
+    if not pairs:
+        return [_zeros_like(x) for x in inputs]
+    grads = autograd_grad([o for o, _ in pairs], inputs, None if grad_outputs is None else [g for _, g in pairs],
+                          retain_graph=retain, create_graph=create, allow_unused=True)
+    return [_zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
+
+
+# ---------------------------------------------------------------------------------------
+# reverse mode
+
+def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """A function returning (gradient of `func` w.r.t. the `argnums` inputs, value of `func`)."""
+    api = "grad_and_value(f)(*args)"
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _check_argnums(argnums, len(args))
+        outer = _state.enabled
+        with enable_grad():
+            new_args = list(args)
+            specs, inside = [], []
+            for n in nums:
+                leaves, spec = tree_flatten(args[n])
+                stand = [_stand_in(x) for x in leaves]
+                new_args[n] = tree_unflatten(stand, spec)
+                specs.append((spec, len(stand)))
+                inside.extend(stand)
+            out = func(*new_args, **kwargs)
+            aux = None
+            if has_aux:
+                out, aux = _split_aux(out, api)
+                _check_aux(aux)
+            if not isinstance(out, R.Tensor):
+                raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(out)}")
+            if out._data.ndim != 0:
+                raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
+                                   f"{out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+            create = outer and _reaches_outside([out], inside)
+            grads = _autograd_grad([out], inside, None, create, retain=create)
+        if not create:
+            grads = [_plain(g) for g in grads]
+            out = _plain(out)
+        if has_aux:
+            aux = tree_unflatten([a if outer and _reaches_outside([a], inside) else _plain(a)
+                                  for a in tree_flatten(aux)[0]], tree_flatten(aux)[1])
+        structured, k = [], 0
+        for spec, n in specs:
+            structured.append(tree_unflatten(grads[k:k + n], spec))
+            k += n
+        g = structured[0] if isinstance(argnums, int) else tuple(structured)
+        return (g, (out, aux)) if has_aux else (g, out)
+    return wrapper
+
+
+def grad(func: Callable, argnums: Any = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar-valued `func` w.r.t. its `argnums` inputs (and aux if has_aux)."""
+    gv = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g, value = gv(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """(func(*primals), vjp_fn[, aux]); vjp_fn(cotangents) gives one gradient per primal."""
+    outer = _state.enabled
+    with enable_grad():
+        flat, spec = tree_flatten(primals)
+        inside = [_stand_in(x) for x in flat]
+        out = func(*tree_unflatten(inside, spec))
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, "vjp(f, *primals)")
+            _check_aux(aux)
+    out_flat, out_spec = tree_flatten(out)
+    for o in out_flat:
+        if not isinstance(o, R.Tensor):
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(o)}")
+    create = outer and _reaches_outside(out_flat, inside)
+
+    def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
+        ct_flat, ct_spec = tree_flatten(cotangents)
+        if ct_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of outputs "
+                               f"to the function. cotangents: {ct_spec}, primal output: {out_spec}")
+        make_graph = create if create_graph is None else create_graph
+        if _state.enabled and any(isinstance(c, R.Tensor) and c._requires_grad for c in ct_flat):
+            make_graph = True
+        with enable_grad() if make_graph else _nullcontext():
+            grads = _autograd_grad(out_flat, inside, list(ct_flat), make_graph, retain=True)
+        if not make_graph:
+            grads = [_plain(g) for g in grads]
+        return tree_unflatten(grads, spec)
+
+    value = out if create else tree_unflatten([_plain(o) for o in out_flat], out_spec)
+    if has_aux:
+        aux_leaves, aux_spec = tree_flatten(aux)
+        return value, vjp_fn, tree_unflatten([a if create else _plain(a) for a in aux_leaves], aux_spec)
+    return value, vjp_fn
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _basis(shape: tuple, dtype: Any, index: int) -> Any:
+    e = np.zeros(int(np.prod(shape)) if shape else 1, dtype)
+    e[index] = 1
+    return R._make(e.reshape(shape), False, None, 0)
+
+
+def _stack(rows: list, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
+    """rows (one per element of out_shape, each of in_shape) as one tensor of out_shape + in_shape."""
+    full = tuple(out_shape) + tuple(in_shape)
+    if not rows:
+        return R._make(np.zeros(full, like._data.dtype), False, None, 0)
+    return R.FUNCTIONS["stack"](rows, 0).reshape(full)
+
+
+def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: int | None = None,
+           _preallocate_and_copy: bool = False) -> Callable:
+    """The Jacobian of `func` w.r.t. its `argnums` inputs by reverse mode.
+
+    One backward per output element (a loop over basis cotangents until vmap exists); `chunk_size`
+    is accepted for torch's signature and does not change the result.
+    """
+    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _check_argnums(argnums, len(args))
+
+        def selected(*sel: Any) -> Any:
+            new_args = list(args)
+            for n, v in zip(nums, sel):
+                new_args[n] = v
+            return func(*new_args, **kwargs)
+        res = vjp(selected, *[args[n] for n in nums], has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        out_flat, out_spec = tree_flatten(out)
+        in_flat, in_spec = tree_flatten(tuple(args[n] for n in nums))
+        per_output = []
+        for k, o in enumerate(out_flat):
+            rows: list = [[] for _ in in_flat]
+            for i in range(o._data.size):
+                cts = [_basis(p._data.shape, p._data.dtype, i) if j == k else _zeros_like(p)
+                       for j, p in enumerate(out_flat)]
+                g_flat = tree_flatten(vjp_fn(tree_unflatten(cts, out_spec)))[0]
+                for r, g in zip(rows, g_flat):
+                    r.append(g)
+            jacs = [_stack(r, o._data.shape, x._data.shape, x) for r, x in zip(rows, in_flat)]
+            structured = tree_unflatten(jacs, in_spec)
+            per_output.append(structured[0] if isinstance(argnums, int) else structured)
+        jac = tree_unflatten(per_output, out_spec)
+        return (jac, res[2]) if has_aux else jac
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------
+# forward mode
+
+def _forward(func: Callable, primals: tuple, tangents: list, spec: Any, has_aux: bool, api: str) -> tuple:
+    """Run func on dual inputs at a fresh level: (output leaves, tangent leaves, out spec, aux)."""
+    flat = tree_flatten(primals)[0]
+    lid = _fw._enter_level()
+    try:
+        duals = []
+        for p, t in zip(flat, tangents):
+            _check_tensor(p)
+            if t is None:
+                duals.append(p)
+                continue
+            _check_tensor(t)
+            if t._data.shape != p._data.shape:
+                raise RuntimeError(
+                    "Trying to set a forward gradient that has a different size than that of the original Tensor, "
+                    f"this is not supported. Tensor is of size [{', '.join(map(str, p._data.shape))}] while the "
+                    f"given forward gradient is of size [{', '.join(map(str, t._data.shape))}].")
+            duals.append(_fw._make_dual(p, t, lid))
+        out = func(*tree_unflatten(duals, spec))
+        aux = None
+        if has_aux:
+            out, aux = _split_aux(out, api)
+            _check_aux(aux)
+        out_flat, out_spec = tree_flatten(out)
+        values, out_tangents = [], []
+        for o in out_flat:
+            if not isinstance(o, R.Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(o)}")
+            primal, t = _fw._unpack_dual(o, lid)
+            values.append(primal)
+            out_tangents.append(t if t is not None else _zeros_like(o))
+        if has_aux:
+            aux_leaves, aux_spec = tree_flatten(aux)
+            aux = tree_unflatten([_fw._unpack_dual(a, lid)[0] for a in aux_leaves], aux_spec)
+    finally:
+        _fw._exit_level(lid)
+    return values, out_tangents, out_spec, aux
+
+
+def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
+    """(func(*primals), the Jacobian of func at primals times tangents[, aux]) by forward mode."""
+    api = "jvp(f, primals, tangents)"
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{api}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    if not isinstance(tangents, tuple):
+        raise RuntimeError(f"{api}: Expected tangents to be a tuple. E.g. it should be valid to call f(*primals).")
+    p_flat, p_spec = tree_flatten(primals)
+    t_flat, t_spec = tree_flatten(tangents)
+    if p_spec != t_spec:
+        raise RuntimeError(f"{api}: Expected primals and tangents to have the same python structure. For example, if "
+                           f"primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+                           f"{p_spec} and tangents with structure {t_spec}")
+    values, out_t, out_spec, aux = _forward(func, primals, t_flat, p_spec, has_aux, api)
+    result = (tree_unflatten(values, out_spec), tree_unflatten(out_t, out_spec))
+    return result + (aux,) if has_aux else result
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """(func(*primals), jvp_fn) where jvp_fn(*tangents) is the jvp at primals.
+
+    jvp_fn reruns the forward with the tangents (there is no graph compilation); the values are
+    those of `jvp`.
+    """
+    out = func(*primals)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        return jvp(func, primals, tangents)[1]
+    return tree_unflatten([_plain(o) for o in tree_flatten(out)[0]], tree_flatten(out)[1]), jvp_fn
+
+
+def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
+    """The Jacobian of `func` w.r.t. its `argnums` inputs by forward mode.
+
+    One forward per input element (a loop over basis tangents until vmap exists). `randomness`
+    is accepted for torch's signature ('error', 'different', 'same').
+    """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _check_argnums(argnums, len(args))
+        sel = tuple(args[n] for n in nums)
+        in_flat, in_spec = tree_flatten(sel)
+        for x in in_flat:
+            _check_tensor(x)
+
+        def selected(*values: Any) -> Any:
+            new_args = list(args)
+            for n, v in zip(nums, values):
+                new_args[n] = v
+            return func(*new_args, **kwargs)
+        columns: list = [None] * len(in_flat)   # per input leaf: per output leaf, list of tangents
+        out_flat = out_spec = aux = None
+        for j, x in enumerate(in_flat):
+            cols = None
+            for i in range(x._data.size):
+                tangents = [_basis(x._data.shape, x._data.dtype, i) if m == j else None for m in range(len(in_flat))]
+                values, out_t, out_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux,
+                                                          "jacfwd(f, argnums, has_aux)")
+                if out_flat is None:
+                    out_flat, aux = values, aux_i
+                if cols is None:
+                    cols = [[] for _ in out_t]
+                for c, t in zip(cols, out_t):
+                    c.append(t)
+            columns[j] = cols
+        if out_flat is None:  # every input is empty: one plain run for the output structure
+            values, _, out_spec, aux = _forward(selected, sel, [None] * len(in_flat), in_spec, has_aux, "jacfwd")
+            out_flat = values
+        per_output = []
+        for k, o in enumerate(out_flat):
+            jacs = []
+            for j, x in enumerate(in_flat):
+                cols = columns[j][k] if columns[j] is not None else []
+                full = tuple(o._data.shape) + tuple(x._data.shape)
+                if not cols:
+                    jacs.append(R._make(np.zeros(full, o._data.dtype), False, None, 0))
+                else:
+                    jacs.append(R.FUNCTIONS["stack"](cols, -1).reshape(full))
+            structured = tree_unflatten(jacs, in_spec)
+            per_output.append(structured[0] if isinstance(argnums, int) else structured)
+        jac = tree_unflatten(per_output, out_spec)
+        return (jac, aux) if has_aux else jac
+    return wrapper
+
+
+def hessian(func: Callable, argnums: Any = 0) -> Callable:
+    """The Hessian of a scalar `func` w.r.t. its `argnums` inputs: jacfwd(jacrev(func))."""
+    return jacfwd(jacrev(func, argnums), argnums)
