@@ -167,6 +167,7 @@ _SIGN = np.int32(-0x80000000)
 _BLOCKS_PER_CHUNK = 4096  # 16-value blocks per step of the float32 transform
 _FAST_LOG_MIN = 1 << 10  # pairs from which the table-patched logarithm pays for its setup
 _PARALLEL_MIN = 1 << 20  # values from which the float32 transform uses several threads
+_DRAW_STEP = 1 << 18  # words drawn at a time while other threads transform
 
 
 class _Scratch:
@@ -399,11 +400,11 @@ def _box_muller_f32(blocks, s):
     np.copyto(halves[:, 1], sn.view("V32"))
 
 
-def _box_muller_f32_range(words, start, stop):
+def _box_muller_f32_range(rows, start, stop, s=None):
     step = _BLOCKS_PER_CHUNK
-    s = _Scratch(8 * min(step, stop - start))
+    s = s or _Scratch(8 * min(step, stop - start))
     for b in range(start, stop, step):
-        _box_muller_f32(words[b:min(b + step, stop)], s)
+        _box_muller_f32(rows[b:min(b + step, stop)], s)
 
 
 def _worker_count(n):
@@ -416,31 +417,63 @@ def _worker_count(n):
     return max(1, min(cpus, 8))
 
 
-def _box_muller_f32_blocks(words):
-    """Transform rows of 16 words (uint32, shape (b, 16)) into normals in place, splitting
-    the rows between threads for large inputs (NumPy releases the GIL in its loops)."""
-    nblocks = words.shape[0]
-    workers = _worker_count(16 * nblocks)
+def _normal_words_f32(draw, n):
+    """``n`` words from ``draw(count)`` with every whole block of 16 turned into float32
+    normals in place (the last ``n % 16`` words are left as drawn).
+
+    For large ``n`` other threads transform blocks while this one is still drawing the
+    later words (NumPy releases the GIL in its loops and while drawing).
+    """
+    blocks = n // 16
+    workers = _worker_count(n)
     if workers == 1:
-        _box_muller_f32_range(words, 0, nblocks)
-        return
-    bounds = [nblocks * i // workers for i in range(workers + 1)]
+        words = draw(n)
+        _box_muller_f32_range(words[:16 * blocks].reshape(blocks, 16), 0, blocks)
+        return words
+    words = np.empty(n, np.uint32)
+    rows = words[:16 * blocks].reshape(blocks, 16)
+    step = _BLOCKS_PER_CHUNK
+    chunks = -(-blocks // step)
+    cond = threading.Condition()
+    progress = {"drawn": 0, "claimed": 0}  # blocks drawn so far, chunks handed out
     errors = []
 
-    def run(i):
+    def transform():
+        s = _Scratch(8 * step)
         try:
-            _box_muller_f32_range(words, bounds[i], bounds[i + 1])
-        except BaseException as exc:  # re-raised in the calling thread
+            while True:
+                with cond:
+                    c = progress["claimed"]
+                    if c >= chunks:
+                        return
+                    progress["claimed"] = c + 1
+                    stop = min((c + 1) * step, blocks)
+                    while progress["drawn"] < stop:
+                        cond.wait()
+                _box_muller_f32(rows[c * step:stop], s)
+        except BaseException as exc:  # re-raised by the drawing thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, workers)]
+    threads = [threading.Thread(target=transform, daemon=True) for _ in range(workers - 1)]
     for t in threads:
         t.start()
-    run(0)
+    try:
+        for start in range(0, n, _DRAW_STEP):
+            stop = min(start + _DRAW_STEP, n)
+            words[start:stop] = draw(stop - start)
+            with cond:
+                progress["drawn"] = stop // 16
+                cond.notify_all()
+    finally:
+        with cond:  # never leave a worker waiting for words
+            progress["drawn"] = blocks
+            cond.notify_all()
+    transform()
     for t in threads:
         t.join()
     if errors:
         raise errors[0]
+    return words
 
 
 # ----------------------------------------------------------------------------- generator
@@ -616,12 +649,10 @@ class Generator:
         return out.reshape(shape)
 
     def _normal_fill_float32(self, n):
-        words = self._words(n)
-        tail = self._words(16) if n % 16 else None
-        blocks = n // 16
-        _box_muller_f32_blocks(words[:16 * blocks].reshape(blocks, 16))
-        if tail is not None:
-            _box_muller_f32_blocks(tail.reshape(1, 16))
+        words = _normal_words_f32(self._words, n)
+        if n % 16:  # torch redoes the last 16 values from 16 more words
+            tail = self._words(16)
+            _box_muller_f32_range(tail.reshape(1, 16), 0, 1)
             words[n - 16:] = tail
         return words.view(np.float32)
 

@@ -62,7 +62,10 @@ def set_tangent(t: Any, level: int, tangent: Any) -> None:
 
 def _levels_present(op: R.OpDef, args: tuple, visible: tuple) -> list:
     """The visible levels at which some differentiable input has a tangent, oldest first."""
-    candidates = args[op.input_idx[0]] if op.list_input else [args[i] for i in op.input_idx]
+    if op.list_input:
+        candidates = args[op.input_idx[0]]
+    else:
+        candidates = [args[i] for i in op.input_idx]
     if len(visible) == 1:  # the common case: one level
         level = visible[0]
         for a in candidates:
@@ -97,7 +100,9 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
     ndiff = min(ndiff, len(outs))
     result = tuple(outs) if multi else out
     for level in levels:
-        FW.set_visible(visible[:visible.index(level)])  # Note [Nested forward levels]
+        lower = visible[:visible.index(level)]  # Note [Nested forward levels]
+        FW.visible = lower
+        FW.active = bool(lower)
         try:
             tangents = _output_tangents(op, args, result, outs, ndiff, level)
             for k in range(ndiff):
@@ -113,8 +118,11 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
                 else:
                     fw[level] = t
         finally:
-            FW.set_visible(visible)
-    _keep_for_backward(op, outs[:ndiff])
+            FW.visible = visible
+            FW.active = True
+    node = outs[0]._grad_fn
+    if node is not None and node._ctx is not None:
+        _keep_for_backward(op, node, outs[:ndiff])
     return out
 
 
@@ -127,17 +135,13 @@ def _fit(t: Any, o: Any) -> Any:
     return t
 
 
-def _keep_for_backward(op: R.OpDef, outs: list) -> None:
+def _keep_for_backward(op: R.OpDef, node: Any, outs: list) -> None:
     """Let saved outputs carry their tangents into backward formulas (forward-over-reverse)."""
-    if not outs:
+    if getattr(node, "_op", None) is not op:
         return
-    node = outs[0]._grad_fn
-    ctx = getattr(node, "_ctx", None) if node is not None else None
-    if ctx is None or getattr(node, "_op", None) is not op:
-        return
-    entry = ctx[op.nparams]
+    entry = node._ctx[op.nparams]
     if entry.__class__ is R.SavedTensor:
-        entry.fw = outs[0]._fw_grads
+        entry.fw = getattr(outs[0], "_fw_grads", None)
     elif entry.__class__ is tuple:
         for e, o in zip(entry, outs):
             if e.__class__ is R.SavedTensor:
@@ -149,23 +153,63 @@ def _keep_for_backward(op: R.OpDef, outs: list) -> None:
 
 def _context_value(op: R.OpDef, name: str, args: tuple, result: Any) -> Any:
     """What a formula parameter `name` stands for (Note [Formula arguments])."""
+    slot = _slot(op, name, "")
+    return _value(slot, None, args, result)
+
+
+def _slot(op: R.OpDef, name: str, tangent_name: str) -> Any:
+    """Where a formula argument comes from: -1 the tangent, -2 the result, i >= 0 the i-th
+    argument, ('shape' | 'dtype', i) the i-th argument's metadata."""
+    if name == tangent_name:
+        return -1
     if name == "result":
-        return result
+        return -2
     names = op.param_names
     if name in names:
-        return args[names.index(name)]
+        return names.index(name)
     pname, _, what = name.rpartition("_")
     if pname in names and what in ("shape", "dtype"):
-        t = args[names.index(pname)]
-        if isinstance(t, (list, tuple)):
-            return [x._data.shape if what == "shape" else x.dtype for x in t]
-        return t._data.shape if what == "shape" else t.dtype
+        return (what, names.index(pname))
     raise TypeError(f"{op.name}: formula argument {name!r} is not a parameter, 'result' or <param>_shape/_dtype")
 
 
+def _value(slot: Any, t: Any, args: tuple, result: Any) -> Any:
+    if slot.__class__ is int:
+        return t if slot == -1 else result if slot == -2 else args[slot]
+    what, i = slot
+    x = args[i]
+    if isinstance(x, (list, tuple)):
+        return [e._data.shape if what == "shape" else e.dtype for e in x]
+    return x._data.shape if what == "shape" else x.dtype
+
+
+def _plans(op: R.OpDef) -> tuple:
+    """Per input: ('linear', None, ()), ('formula', fn, slots) or ('generic', None, ()), memoised."""
+    plans = op.__dict__.get("_jvp_plans")
+    if plans is not None:
+        return plans
+    out = []
+    for j, name in enumerate(op.inputs):
+        f = op.jvp_formulas[j]
+        if f is None:
+            out.append(("generic", None, ()))
+        elif f == "linear":
+            out.append(("linear", None, ()))
+        elif f == "pointwise":
+            names = ["grad" if k < 0 else op.ctx_names[k] for k in op.formula_args[j]]
+            out.append(("formula", op.formulas[j], tuple(_slot(op, n, "grad") for n in names)))
+        else:
+            out.append(("formula", f, tuple(_slot(op, n, name + "_t") for n in op.jvp_arg_names[j])))
+    op._jvp_plans = plans = tuple(out)
+    return plans
+
+
 def _add(total: list, contribution: Any, multi: bool) -> None:
-    parts = contribution if multi else (contribution,)
-    for k, c in enumerate(parts):
+    if not multi:
+        if contribution is not None:
+            total[0] = contribution if total[0] is None else total[0] + contribution
+        return
+    for k, c in enumerate(contribution):
         if c is None or k >= len(total):
             continue
         total[k] = c if total[k] is None else total[k] + c
@@ -174,48 +218,40 @@ def _add(total: list, contribution: Any, multi: bool) -> None:
 def _output_tangents(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: int, level: int) -> list:
     multi = op.outputs != 1 and op.differentiable_outputs != 1
     total: list = [None] * ndiff
+    plans = _plans(op)
     if op.list_input:
-        name = op.inputs[0]
         seq = args[op.input_idx[0]]
         tangents = [tangent_at(x, level) for x in seq]
-        formula = op.jvp_formulas[0]
-        if formula is None:
+        kind, fn, slots = plans[0]
+        if kind == "generic":
             pairs = [(k, t) for k, t in enumerate(tangents) if t is not None]
             _add(total, _generic_jvp(op, args, result, outs, ndiff, pairs), True)
             return total
         filled = [t if t is not None else _zeros_like(x) for t, x in zip(tangents, seq)]
-        if formula == "linear":
+        if kind == "linear":
             new_args = list(args)
             new_args[op.input_idx[0]] = filled
             _add(total, R.dispatch(op, tuple(new_args)), multi)
-            return total
-        values = [filled if n == name + "_t" else _context_value(op, n, args, result) for n in op.jvp_arg_names[0]]
-        _add(total, formula(*values), multi)
+        else:
+            _add(total, fn(*[_value(s, filled, args, result) for s in slots]), multi)
         return total
     generic = []
     for j, i in enumerate(op.input_idx):
-        a = args[i]
-        if not isinstance(a, R.Tensor):
+        fw = getattr(args[i], "_fw_grads", None)
+        if not fw:
             continue
-        t = tangent_at(a, level)
+        t = fw.get(level)
         if t is None:
             continue
-        formula = op.jvp_formulas[j]
-        if formula is None:
-            generic.append((j, t))
-            continue
-        if formula == "linear":
+        kind, fn, slots = plans[j]
+        if kind == "formula":
+            _add(total, fn(*[_value(s, t, args, result) for s in slots]), multi)
+        elif kind == "linear":
             new_args = list(args)
             new_args[i] = t
             _add(total, R.dispatch(op, tuple(new_args)), multi)
-        elif formula == "pointwise":
-            names = [op.ctx_names[k] if k >= 0 else "grad" for k in op.formula_args[j]]
-            values = [t if n == "grad" else _context_value(op, n, args, result) for n in names]
-            _add(total, op.formulas[j](*values), multi)
         else:
-            tname = op.inputs[j] + "_t"
-            values = [t if n == tname else _context_value(op, n, args, result) for n in op.jvp_arg_names[j]]
-            _add(total, formula(*values), multi)
+            generic.append((j, t))
     if generic:
         _add(total, _generic_jvp(op, args, result, outs, ndiff, generic), True)
     return total

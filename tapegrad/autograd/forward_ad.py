@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from ..ops import _registry as R
 from ._forward_state import FW
 from ._forward_dispatch import set_tangent, tangent_at
-from .grad_mode import _DecoratorContextManager
+from .grad_mode import _DecoratorContextManager, _state as _grad_state
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
@@ -49,13 +49,17 @@ def _exit_level(lid: int) -> None:
 
 def _make_dual(tensor: Any, tangent: Any, lid: int) -> Any:
     """An alias of `tensor` (keeping its other tangents) with `tangent` at level id `lid`."""
-    visible = FW.visible
-    FW.set_visible(tuple(v for v in visible if v != lid))
-    try:
-        out = R.dispatch(R.OPS["view"], (tensor, tuple(tensor._data.shape)))
-    finally:
-        FW.set_visible(visible)
-    fw = getattr(out, "_fw_grads", None)
+    if tensor._requires_grad and _grad_state.enabled:  # recorded, as torch's (ViewBackward0)
+        visible = FW.visible
+        FW.set_visible(tuple(v for v in visible if v != lid))
+        try:
+            out = R.dispatch(R.OPS["view"], (tensor, tuple(tensor._data.shape)))
+        finally:
+            FW.set_visible(visible)
+        fw = getattr(out, "_fw_grads", None)
+    else:  # nothing to record: a plain alias (same storage and version counter)
+        out = R._make(tensor._data, False, None, 0, tensor._version_counter)
+        fw = getattr(tensor, "_fw_grads", None)
     out._fw_grads = dict(fw) if fw else {}
     out._fw_grads[lid] = tangent
     return out
@@ -63,12 +67,16 @@ def _make_dual(tensor: Any, tangent: Any, lid: int) -> Any:
 
 def _unpack_dual(tensor: Any, lid: int) -> tuple:
     """(primal without the level-`lid` tangent, that tangent or None)."""
-    visible = FW.visible
-    FW.set_visible(tuple(v for v in visible if v != lid))
-    try:
-        primal = R.dispatch(R.OPS["alias"], (tensor,))
-    finally:
-        FW.set_visible(visible)
+    if tensor._requires_grad and _grad_state.enabled:
+        visible = FW.visible
+        FW.set_visible(tuple(v for v in visible if v != lid))
+        try:
+            primal = R.dispatch(R.OPS["alias"], (tensor,))
+        finally:
+            FW.set_visible(visible)
+    else:
+        primal = R._make(tensor._data, False, None, 0, tensor._version_counter)
+        primal._fw_grads = getattr(tensor, "_fw_grads", None)
     fw = getattr(primal, "_fw_grads", None)
     if fw and lid in fw:
         primal._fw_grads = {k: v for k, v in fw.items() if k != lid}

@@ -210,7 +210,9 @@ POW_TENSOR_SCALAR = defop(
     grads={"self": _pow_scalar_self},
     samples=lambda: iter([Sample(arr(3, 4), 2), Sample(pos(5), 0.5), Sample(pos(), -1.5), Sample(arr(4), 3),
                           Sample(arr(2, 2), 0), Sample(arr(0, 2), 2)]),
-    jvps={"self": "pointwise"})
+    jvps={"self": lambda self_t, self, exponent: (
+        self_t * 0 if exponent == 0 else self_t if exponent == 1 else self_t * (self * exponent) if exponent == 2
+        else self_t * (self.pow(exponent - 1) * exponent))})
 
 
 def _pow_tt_exponent(grad, self, exponent, result):
