@@ -1,12 +1,16 @@
-"""Time 10 million float32 normals from tapegrad's generator against torch.randn.
+"""Time 10 million float32 normals from tapegrad's generator against torch.randn, in the same run.
 
-Run: python3 bench/bench_random.py [n]
-Prints both best-of-5 times and their ratio (torch is optional; without it only
-tapegrad's time is shown).  The generator module is loaded by path, numpy only.
+Run: python3 bench/bench_random.py [n] [rounds]
+The three contenders run in turn, round after round, so that load from other processes hits
+them alike; the table gives each one's best and median time and the ratio of the bests.
+"tapegrad" is the default configuration (threads for large draws), "tapegrad 1 thread" the
+same sampler kept on one thread.  torch is optional; the generator module is loaded by path,
+NumPy only.
 """
 
 import importlib.util
 import pathlib
+import statistics
 import sys
 import time
 
@@ -16,32 +20,49 @@ _gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_gen)
 
 
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
-def main(n=10_000_000):
+def main(n=10_000_000, rounds=11):
     g = _gen.Generator(0)
-    ours = best_of(lambda: g.normal(n))
-    print(f"tapegrad normal({n:,}) float32: {ours * 1e3:8.1f} ms")
-    words = best_of(lambda: g._words(n))
-    print(f"  of which raw MT19937 words:  {words * 1e3:8.1f} ms")
+    parallel_min = _gen._PARALLEL_MIN
+
+    def single():
+        _gen._PARALLEL_MIN = 1 << 62
+        try:
+            g.normal(n)
+        finally:
+            _gen._PARALLEL_MIN = parallel_min
+
+    contenders = {"tapegrad": lambda: g.normal(n), "tapegrad 1 thread": single}
     try:
         import torch
+        torch.manual_seed(0)
+        contenders["torch"] = lambda: torch.randn(n)
+        threads = torch.get_num_threads()
     except ImportError:
+        threads = None
+    g.normal(n)  # builds the tables of the fast path once
+    times = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            times[name].append(_timed(fn))
+    words = min(_timed(lambda: g._words(n)) for _ in range(3))
+    print(f"normal({n:,}) float32, {rounds} rounds (best / median ms)")
+    for name, ts in times.items():
+        line = f"  {name:18s} {min(ts) * 1e3:7.1f} / {statistics.median(ts) * 1e3:7.1f}"
+        if "torch" in times and name != "torch":
+            line += f"   ratio to torch {min(ts) / min(times['torch']):.2f}x"
+        print(line)
+    print(f"  raw MT19937 words  {words * 1e3:7.1f} (part of tapegrad's time)")
+    if threads is None:
         print("torch not installed: no comparison")
-        return
-    torch.manual_seed(0)
-    theirs = best_of(lambda: torch.randn(n))
-    print(f"torch.randn({n:,}) float32:    {theirs * 1e3:8.1f} ms  "
-          f"(torch threads: {torch.get_num_threads()})")
-    print(f"ratio tapegrad / torch: {ours / theirs:.1f}x")
+    else:
+        print(f"torch threads: {threads}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    main(*(int(a) for a in sys.argv[1:3]))

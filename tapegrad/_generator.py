@@ -310,14 +310,9 @@ def _log_radius_f32_fast(k, s, out):
     return out
 
 
-def _cos_sin_f32(k, s, cos_out, sin_out, plain=False):
+def _cos_sin_f32(k, s, cos_out, sin_out):
     """Signed cos and sin of ``theta = 2 * pi * (k & 0xFFFFFF) * 2**-24`` (float32) as torch's
-    ``sincos256_ps`` (cephes) computes them; ``k`` (int32) is overwritten.
-
-    ``plain=True`` rounds the products and sums of the argument reduction and of the first two
-    steps of both polynomials separately (Note [Unfused logarithm] has the idea): faster, and
-    wrong exactly on the inputs listed in ``_generator_tables``.
-    """
+    ``sincos256_ps`` (cephes) computes them; ``k`` (int32) is overwritten."""
     m = k.size
     j, sign, d = k, s.i[1][:m], s.i[0][:m]
     theta, y, x, z, c, sn = (b[:m] for b in s.f[:6])
@@ -334,30 +329,19 @@ def _cos_sin_f32(k, s, cos_out, sin_out, plain=False):
     np.add(theta, x, out=x)
     np.multiply(y, _DP2, out=c)
     np.add(x, c, out=x)
-    if plain:
-        np.multiply(y, _DP3, out=y)
-        np.add(x, y, out=x)
-        np.multiply(x, x, out=z)
-        for poly, res in ((_COS_P, c), (_SIN_P, sn)):
-            np.multiply(z, poly[0], out=res)
-            np.add(res, poly[1], out=res)
-            np.multiply(res, z, out=res)
-            np.add(res, poly[2], out=res)
-            np.multiply(res, z, out=res)
-    else:
-        np.multiply(y, _DP3, out=t, dtype=np.float64)
-        np.add(t, x, out=t)
-        np.copyto(x, t, casting="same_kind")
-        np.multiply(x, x, out=z)
-        np.copyto(z64, z)
-        for poly, res in ((_COS_P, c), (_SIN_P, sn)):
-            np.multiply(z64, float(poly[0]), out=t)
-            np.add(t, float(poly[1]), out=t)
-            np.copyto(res, t, casting="same_kind")
-            np.multiply(res, z64, out=t)
-            np.add(t, float(poly[2]), out=t)
-            np.copyto(res, t, casting="same_kind")
-            np.multiply(res, z, out=res)
+    np.multiply(y, _DP3, out=t, dtype=np.float64)
+    np.add(t, x, out=t)
+    np.copyto(x, t, casting="same_kind")
+    np.multiply(x, x, out=z)
+    np.copyto(z64, z)
+    for poly, res in ((_COS_P, c), (_SIN_P, sn)):
+        np.multiply(z64, float(poly[0]), out=t)
+        np.add(t, float(poly[1]), out=t)
+        np.copyto(res, t, casting="same_kind")
+        np.multiply(res, z64, out=t)
+        np.add(t, float(poly[2]), out=t)
+        np.copyto(res, t, casting="same_kind")
+        np.multiply(res, z, out=res)
     np.multiply(c, z, out=t, dtype=np.float64)
     np.multiply(z, np.float32(0.5), out=y)
     np.subtract(t, y, out=t)  # fma(c, z, -z / 2)

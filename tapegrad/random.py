@@ -34,12 +34,20 @@ class Generator(_generator.Generator):
         if not isinstance(new_state, Tensor):
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
         if new_state._data.dtype != np.uint8:
-            raise RuntimeError(f"expected a torch.ByteTensor, but got {new_state.type()}")
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        if new_state._data.size != _generator.STATE_SIZE:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_generator.STATE_SIZE} but found the "
+                               f"input RNG state size to be {new_state._data.size}")
         super().set_state(new_state._data)
         return self
 
     def manual_seed(self, seed: Any) -> "Generator":
-        super().manual_seed(int(seed))
+        if isinstance(seed, (str, bytes)) or not hasattr(seed, "__int__"):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError("Overflow when unpacking long long")
+        super().manual_seed(seed)
         return self
 
     def __repr__(self) -> str:
@@ -52,9 +60,6 @@ default_generator.seed()  # as torch: a fresh non-deterministic seed per process
 
 def manual_seed(seed: Any) -> Generator:
     """Seed the default generator; returns it."""
-    seed = int(seed)
-    if not -0x8000_0000_0000_0000 <= seed <= 0xFFFF_FFFF_FFFF_FFFF:
-        raise RuntimeError(f"Overflow when unpacking long long")
     return default_generator.manual_seed(seed)
 
 
