@@ -273,12 +273,18 @@ class Tensor:
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Compute the gradient of this tensor w.r.t. graph leaves (accumulated into their `.grad`)."""
         fn = self._grad_fn
-        if gradient is None and inputs is None and not create_graph and fn is not None and self._data.size == 1 \
-                and self._data.dtype.kind == "f":
-            # the common `loss.backward()`: skip the general argument handling
-            seed = make(np.ones(self._data.shape, self._data.dtype), False, None, 0)
-            _run_backward([(fn, self._output_nr)], [seed], keep_graph=bool(retain_graph), create_graph=False)
-            return
+        if inputs is None and not create_graph and fn is not None and self._data.dtype.kind == "f":
+            # the common `loss.backward()` / `y.backward(v)`: skip the general argument handling
+            if gradient is None and self._data.size == 1:
+                seed = make(np.ones(self._data.shape, self._data.dtype), False, None, 0)
+            elif isinstance(gradient, Tensor) and gradient._data.shape == self._data.shape and \
+                    gradient._data.dtype.kind == "f":
+                seed = gradient
+            else:
+                seed = None
+            if seed is not None:
+                _run_backward([(fn, self._output_nr)], [seed], keep_graph=bool(retain_graph), create_graph=False)
+                return
         from .autograd import backward as autograd_backward
         autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
