@@ -11,6 +11,12 @@ for ops with several outputs), any forward parameter by its name (`self`, `other
 The entry saves for backward exactly the tensors that the formulas of the inputs needing a
 gradient name, so memory holds no more than the formulas need.
 
+Note [Gradient layout]
+A weight used as `w.t()` (nn.Linear) gets its gradient through TBackward0; computing that
+gradient as (grad.t() @ x).t() instead of x.t() @ grad makes it contiguous once transposed
+back, so `.grad` has the weight's own layout and the optimizer's updates run on contiguous
+memory (torch's mm_mat2_backward does the same). `<param>_transposed` tells a formula.
+
 Note [Saved tensors]
 A saved input is kept as the Tensor with the version it had when saved; a saved result is kept
 as its array with its version counter, and rebuilt as a Tensor whose grad_fn is the node itself
@@ -271,7 +277,13 @@ def _zeros_like_meta(meta: tuple) -> Any:
 
 
 class SavedTensor:
-    """A tensor saved for backward with its version; see Note [Saved tensors]."""
+    """A tensor saved for backward with its version; see Note [Gradient layout]
+A weight used as `w.t()` (nn.Linear) gets its gradient through TBackward0; computing that
+gradient as (grad.t() @ x).t() instead of x.t() @ grad makes it contiguous once transposed
+back, so `.grad` has the weight's own layout and the optimizer's updates run on contiguous
+memory (torch's mm_mat2_backward does the same). `<param>_transposed` tells a formula.
+
+Note [Saved tensors]."""
 
     __slots__ = ("tensor", "data", "version", "counter", "is_output", "producer", "output_nr", "fw")
 
@@ -603,11 +615,21 @@ def _record(op: OpDef, args: tuple) -> Node:
                 if op.list_input and isinstance(t, (list, tuple)):
                     ctx[s] = [x._data.shape if what == "shape" else D.from_numpy(x._data.dtype) for x in t]
                 else:
-                    ctx[s] = t._data.shape if what == "shape" else D.from_numpy(t._data.dtype)
+                    ctx[s] = _metadata(t._data, what)
     node = op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
     if _anomaly._enabled:
         _anomaly.record_forward_trace(node)
     return node
+
+
+def _metadata(a: np.ndarray, what: str) -> Any:
+    """`<param>_shape`, `<param>_dtype`, `<param>_transposed` (a matrix stored column-major, as
+    the .t() of a contiguous one: see Note [Gradient layout])."""
+    if what == "shape":
+        return a.shape
+    if what == "dtype":
+        return D.from_numpy(a.dtype)
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
 
 
 def _list_edges(tensors: Sequence[Any]) -> tuple:

@@ -47,9 +47,16 @@ def _mm(self, mat2):
     return np.matmul(self, mat2)
 
 
+def mat2_grad(grad: Any, mat1: Any, transposed: bool) -> Any:
+    """mat1.t() @ grad, laid out column-major when mat2 was (see Note [Gradient layout])."""
+    if transposed:
+        return grad.t().mm(mat1).t()
+    return mat1.t().mm(grad)
+
+
 MM = defop("mm", _mm, node="MmBackward0",
            grads={"self": lambda grad, mat2: grad.mm(mat2.t()),
-                  "mat2": lambda grad, self: self.t().mm(grad)},
+                  "mat2": lambda grad, self, mat2_transposed: mat2_grad(grad, self, mat2_transposed)},
            samples=lambda: iter([Sample(arr(3, 4), arr(4, 5)), Sample(arr(1, 3), arr(3, 1)), Sample(arr(0, 3), arr(3, 2)),
                                  Sample(arr(2, 0), arr(0, 3))]),
            jvps={"self": "linear", "mat2": "linear"})
@@ -130,7 +137,8 @@ def _scale(g: Any, k: Any) -> Any:
 ADDMM = defop("addmm", _addmm, node="AddmmBackward0",
               grads={"self": lambda grad, beta: _scale(grad, beta),
                      "mat1": lambda grad, mat2, alpha: _scale(grad.mm(mat2.t()), alpha),
-                     "mat2": lambda grad, mat1, alpha: _scale(mat1.t().mm(grad), alpha)},
+                     "mat2": lambda grad, mat1, alpha, mat2_transposed: _scale(mat2_grad(grad, mat1, mat2_transposed),
+                                                                               alpha)},
               samples=lambda: iter([Sample(arr(3, 5), arr(3, 4), arr(4, 5)), Sample(arr(5), arr(3, 4), arr(4, 5)),
                                     Sample(arr(3, 5), arr(3, 4), arr(4, 5), beta=0.5, alpha=2.0)]),
               jvps={"self": lambda self_t, beta: self_t if beta == 1 else self_t * beta,
