@@ -20,8 +20,19 @@ def _unshared(grad: Any) -> bool:
     """Whether `grad` and its array are referenced only by the engine's call (torch's use_count
     check before it steals a gradient instead of copying it). CPython reference counts."""
     data = grad._data
-    return (sys.getrefcount(grad) <= _UNSHARED_REFS and sys.getrefcount(data) <= 3 and data.base is None
-            and data.flags.writeable and data.flags.c_contiguous)
+    if sys.getrefcount(grad) > _UNSHARED_REFS or sys.getrefcount(data) > 3 or not data.flags.writeable \
+            or not data.flags.c_contiguous:
+        return False
+    base = data.base
+    if base is None:
+        return True
+    # a whole-array view (a gradient that went through .t() or .view()) of an array that only the
+    # view and the view's base tensor hold
+    base_tensor = grad._base
+    holders = 2 if base_tensor is not None and base_tensor._data is base else 1
+    return (base.__class__ is np.ndarray and base.base is None and base.size == data.size
+            and sys.getrefcount(base) <= holders + 2
+            and (base_tensor is None or sys.getrefcount(base_tensor) <= 3))
 
 
 def accumulate_into_leaf(variable: Any, grad: Any) -> None:
