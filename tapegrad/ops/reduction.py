@@ -37,7 +37,7 @@ def _sum_dtype(a: np.ndarray, dtype: Any) -> Any:
 
 def _sum(self, dim=None, keepdim=False, dtype=None):
     axes = normalize_dims(dim, self.ndim) if self.ndim else None
-    return np.sum(self, axis=axes, keepdims=keepdim, dtype=_sum_dtype(self, dtype))
+    return np.add.reduce(self, axis=axes, keepdims=keepdim, dtype=_sum_dtype(self, dtype))
 
 
 def expand_reduced(grad: Any, shape: tuple, dim: Any, keepdim: bool) -> Any:
@@ -66,7 +66,7 @@ def _expand_to(grad: Any, shape: tuple) -> Any:
     return dispatch(R.OPS["expand"], (grad, shape))
 
 
-SUM_ALL = defop("sum.all", lambda self, dtype=None: np.sum(self, dtype=_sum_dtype(self, dtype)),
+SUM_ALL = defop("sum.all", lambda self, dtype=None: np.add.reduce(self, axis=None, dtype=_sum_dtype(self, dtype)),
                 node="SumBackward0", function=False, method=False,
                 grads={"self": lambda grad, self_shape: _expand_to(grad, self_shape)},
                 samples=lambda: iter([Sample(arr(3, 4)), Sample(arr()), Sample(arr(0, 2))]),
@@ -121,8 +121,11 @@ MEAN = defop("mean.dim", _mean, node="MeanBackward1", function=False, method=Fal
 
 def _mean_all(self, dtype=None):
     out_dtype = _mean_check(self, dtype)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.mean(self, dtype=out_dtype)
+    if not self.size:
+        return np.array(np.nan, out_dtype)
+    if out_dtype == np.float16:  # accumulate half precision in float32, as torch does
+        return (np.add.reduce(self, axis=None, dtype=np.float32) / self.size).astype(np.float16)
+    return np.add.reduce(self, axis=None, dtype=out_dtype) / self.size
 
 
 MEAN_ALL = defop("mean.all", _mean_all, node="MeanBackward0", function=False, method=False,

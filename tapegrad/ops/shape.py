@@ -407,7 +407,7 @@ def _scatter_into_zeros(grad: Any, shape: tuple, view_fn: Any) -> Any:
 
 SELECT = defop("select", _select, node="SelectBackward0", view=True, method=("select",),
                grads={"self": lambda grad, self_shape, dim, index:
-                      _scatter_into_zeros(grad, self_shape, lambda t: t.select(dim, index))},
+                      dispatch(SELECT_BACKWARD, (grad, self_shape, dim, index))},
                samples=lambda: iter([Sample(arr(3, 4), 0, 1), Sample(arr(3, 4), 1, -1), Sample(arr(2, 3, 4), 2, 0)]),
                jvps={"self": "linear"})
 
@@ -421,10 +421,40 @@ def _slice(self, dim=0, start=None, end=None, step=1):
 
 SLICE = defop("slice", _slice, node="SliceBackward0", view=True, function=False, method=False,
               grads={"self": lambda grad, self_shape, dim, start, end, step:
-                     _scatter_into_zeros(grad, self_shape, lambda t: dispatch(SLICE, (t, dim, start, end, step)))},
+                     dispatch(SLICE_BACKWARD, (grad, self_shape, dim, start, end, step))},
               samples=lambda: iter([Sample(arr(5, 4), 0, 1, 4, 1), Sample(arr(5, 4), 1, 0, 4, 2),
                                     Sample(arr(6), 0, -3, None, 1)]),
               jvps={"self": "linear"})
+
+
+def _select_backward(grad_output, input_sizes, dim, index):
+    """Zeros of the input's shape with grad_output written at `index` along `dim`."""
+    out = np.zeros(input_sizes, grad_output.dtype)
+    d = _wrap(dim, len(input_sizes))
+    out[(slice(None),) * d + (index,)] = grad_output
+    return out
+
+
+def _slice_backward(grad_output, input_sizes, dim, start, end, step):
+    """Zeros of the input's shape with grad_output written into the slice along `dim`."""
+    out = np.zeros(input_sizes, grad_output.dtype)
+    d = _wrap(dim, len(input_sizes))
+    out[(slice(None),) * d + (slice(start, end, step),)] = grad_output
+    return out
+
+
+SELECT_BACKWARD = defop(
+    "select_backward", _select_backward, node="SelectBackwardBackward0", function=False, method=False,
+    inputs=("grad_output",),
+    grads={"grad_output": lambda grad, dim, index: dispatch(SELECT, (grad, dim, index))},
+    samples=lambda: iter([Sample(arr(4), (3, 4), 0, 1), Sample(arr(2, 3), (2, 5, 3), 1, -1)]),
+    jvps={"grad_output": "linear"})
+SLICE_BACKWARD = defop(
+    "slice_backward", _slice_backward, node="SliceBackwardBackward0", function=False, method=False,
+    inputs=("grad_output",),
+    grads={"grad_output": lambda grad, dim, start, end, step: dispatch(SLICE, (grad, dim, start, end, step))},
+    samples=lambda: iter([Sample(arr(3, 4), (5, 4), 0, 1, 4, 1), Sample(arr(5, 2), (5, 4), 1, 0, 4, 2)]),
+    jvps={"grad_output": "linear"})
 
 
 @public("narrow")
