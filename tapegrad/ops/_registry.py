@@ -101,6 +101,7 @@ class OpDef:
         self.formula_args = tuple(self._formula_arg_slots(f) for f in self.formulas)
         self.node_cls = type(node, (OpNode,), {"__slots__": (), "_op": self}) if node else None
         self._saved_slots_cache: dict[tuple, tuple] = {}
+        self._save_plan_cache: dict[tuple, tuple] = {}
 
     def _formula_arg_slots(self, formula: Callable | None) -> tuple:
         if formula is None:
@@ -126,6 +127,23 @@ class OpDef:
             slots = tuple(sorted(wanted))
             self._saved_slots_cache[needs] = slots
         return slots
+
+    def save_plan(self, needs: tuple) -> tuple:
+        """How to fill each needed context slot: (slot, kind, param index, metadata name)."""
+        plan = self._save_plan_cache.get(needs)
+        if plan is None:
+            entries = []
+            for s in self.saved_slots(needs):
+                if s < self.nparams:
+                    kind = _SAVE_TENSOR if (s in self.tensor_idx or self.list_input) else _SAVE_VALUE
+                    entries.append((s, kind, s, None))
+                elif s == self.nparams:
+                    entries.append((s, _SAVE_RESULT, s, None))
+                else:
+                    pname, _, what = self.ctx_names[s].rpartition("_")
+                    entries.append((s, _SAVE_META, self.param_names.index(pname), what))
+            plan = self._save_plan_cache[needs] = tuple(entries)
+        return plan
 
     def saved_attribute(self, node: "OpNode", name: str) -> Any:
         """`grad_fn._saved_<name>`: what the node saved under a forward parameter's name.
@@ -156,6 +174,10 @@ class OpDef:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+# what _record puts into a context slot (OpDef.save_plan)
+_SAVE_VALUE, _SAVE_TENSOR, _SAVE_RESULT, _SAVE_META = range(4)
 
 
 class _NotSaved:
@@ -590,30 +612,28 @@ def _record(op: OpDef, args: tuple) -> Node:
                     edges.append(_NONE_EDGE)
                     meta.append(None)
         needs = tuple(need_list)
-    slots = op.saved_slots(needs)
+    plan = op.save_plan(needs)
     ctx = None
     saved_any = False
-    if slots or op.outputs > 1:
-        nparams = op.nparams
+    if plan or op.outputs > 1:
         ctx = [None] * (len(op.ctx_names) + 1)
-        for s in slots:
-            if s < nparams:
+        for s, kind, index, what in plan:
+            if kind == _SAVE_VALUE:
+                ctx[s] = args[s]
+            elif kind == _SAVE_TENSOR:
                 v = args[s]
                 if op.list_input and s == op.input_idx[0]:
                     ctx[s] = [_save_input(x) for x in v]
-                    saved_any = True
-                    continue
-                ctx[s] = _save_input(v)
-                if s in op.tensor_idx:
-                    saved_any = True
-            elif s == nparams:
+                else:
+                    ctx[s] = _save_input(v)
+                saved_any = True
+            elif kind == _SAVE_RESULT:
                 ctx[s] = _RESULT
                 saved_any = True
             else:
-                pname, _, what = op.ctx_names[s].rpartition("_")
-                t = args[op.param_names.index(pname)]
+                t = args[index]
                 if op.list_input and isinstance(t, (list, tuple)):
-                    ctx[s] = [x._data.shape if what == "shape" else D.from_numpy(x._data.dtype) for x in t]
+                    ctx[s] = [_metadata(x._data, what) for x in t]
                 else:
                     ctx[s] = _metadata(t._data, what)
     node = op.node_cls(tuple(edges), ctx, tuple(meta), saved_any)
