@@ -99,3 +99,4 @@ from ._functional_misc import *  # noqa: E402,F401,F403
 from ._functional_norm import *  # noqa: E402,F401,F403
 
 __all__ += _act.__all__ + _conv.__all__ + _loss.__all__ + _misc.__all__ + _norm.__all__
+from ._functional_attention import multi_head_attention_forward  # noqa: E402,F401
