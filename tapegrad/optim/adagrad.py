@@ -47,11 +47,8 @@ class Adagrad(Optimizer):
             else initial_accumulator_value
         state["sum"] = make(np.full_like(p._data, value), False, None, 0)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None)):
-                group.setdefault(key, value)
+    # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
+    _setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
 
     @_use_grad_for_differentiable
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

@@ -37,12 +37,9 @@ class SGD(Optimizer):
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
         _check_not_differentiable(differentiable)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("nesterov", False), ("maximize", False), ("foreach", None),
-                               ("differentiable", False), ("fused", False)):
-                group.setdefault(key, value)
+    # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
+    _setstate_defaults = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
+                          ("fused", False))
 
     @_use_grad_for_differentiable
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
