@@ -35,6 +35,7 @@ from . import linalg
 from . import return_types
 from . import optim, utils
 from . import func
+from .func import vmap
 from .serialization import save, load
 from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled
 

@@ -30,6 +30,7 @@ from ._tensor import Tensor, make
 from .ops import _registry as R
 from .ops._inplace import apply_inplace, check_inplace_allowed
 from .random import default_generator
+from ._vmap_state import VM as _VM, check_random
 
 __all__ = ["rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like",
            "randn_like", "randint_like", "poisson"]
@@ -61,6 +62,8 @@ _RANDOM_SIGNATURES = (" * (*, torch.Generator generator = None)\n"
 
 # --- helpers ------------------------------------------------------------------------------
 def _gen(generator: Any) -> Any:
+    if _VM.active:
+        check_random()  # vmap(randomness='error') refuses random ops
     return default_generator if generator is None else generator
 
 

@@ -493,6 +493,8 @@ _new = object.__new__
 def make(data: np.ndarray, requires_grad: bool, grad_fn: Any, output_nr: int, counter: list | None = None,
          cls: type = Tensor) -> Tensor:
     """Wrap an array as a Tensor (the one constructor every op uses)."""
+    if data.__class__ is _LANE:  # one batch element of a vmapped tensor: the whole batch (func/_vmap.py)
+        return _lane_make(data, requires_grad, grad_fn, output_nr, counter, cls)
     t = _new(cls)
     t._data = data
     t._requires_grad = requires_grad
@@ -508,6 +510,10 @@ def make(data: np.ndarray, requires_grad: bool, grad_fn: Any, output_nr: int, co
     t._retains_grad = False
     t._inference = _state.inference
     return t
+
+
+_LANE: Any = None       # set by tapegrad.func._vmap: the class of its logical views
+_lane_make: Any = None
 
 
 def wrap(array: Any, requires_grad: bool = False) -> Tensor:

@@ -9,9 +9,10 @@ import math
 from typing import Any
 
 from .ops import _registry as R
+from .ops.extra_math import linalg_cross as cross
 from .ops.norm import vector_norm
 
-__all__ = ["vector_norm", "matrix_norm", "norm"]
+__all__ = ["vector_norm", "matrix_norm", "norm", "cross"]
 
 _SVD_ORDS = (2, -2, "nuc")
 

@@ -220,8 +220,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     """The Jacobian of `func` at `inputs`: for output i and input j, a tensor of shape
     `outputs[i].shape + inputs[j].shape`, nested as the outputs and inputs were given.
 
-    `vectorize=True` gives the same values (computed row by row); `strategy="forward-mode"`
-    requires `vectorize=True` as in torch and is computed by reverse mode.
+    `vectorize=True` gives the same values with one backward vmapped over the basis cotangents;
+    `strategy="forward-mode"` requires `vectorize=True` as in torch and is computed by reverse mode.
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(_STRATEGY_ERROR)
@@ -247,9 +247,25 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
-        result = tuple(_jacobian_rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
+        rows = _jacobian_rows_vmapped if vectorize and strategy == "reverse-mode" else _jacobian_rows
+        result = tuple(rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
         result = _finish(result, create_graph)
     return _unpack(result, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacobian_rows_vmapped(i: int, out: Any, inputs: tuple, create_graph: bool, strict: bool) -> tuple:
+    """d out / d inputs[j] for every j: one backward, vmapped over the basis cotangents."""
+    from ..func._vmap import vmap
+    n = out._data.size
+    if n == 0 or not out._requires_grad:
+        return _jacobian_rows(i, out, inputs, create_graph, strict)
+    basis = R._make(np.eye(n, dtype=out._data.dtype).reshape((n,) + out._data.shape), False, None, 0)
+
+    def one(ct: Any) -> tuple:
+        grads = _grad((out,), inputs, (ct,), retain_graph=True, create_graph=create_graph)
+        return tuple(_zeros_like(inp) if g is None else g for g, inp in zip(grads, inputs))
+    rows = vmap(one)(basis)
+    return tuple(r.reshape(tuple(out.shape) + tuple(inp.shape)) for r, inp in zip(rows, inputs))
 
 
 def _jacobian_rows(i: int, out: Any, inputs: tuple, create_graph: bool, strict: bool) -> tuple:

@@ -14,8 +14,9 @@ forward-AD level (autograd/forward_ad.py), so nested forward transforms never co
 tangents (Note [Nested forward levels]). Stand-ins keep every tangent of their input, which is
 what makes forward-over-reverse (jvp of grad, jacfwd of jacrev) work.
 
-jacrev and jacfwd loop over basis vectors (one backward per output element, one forward per
-input element) until vmap exists; the results are stacked with differentiable ops.
+jacrev vmaps its vjp over the basis cotangents (one batched backward per output; see Note
+[Masked levels] in _vmap.py), jacfwd its forward over the basis tangents (one batched forward
+per input: tangent formulas are ops, so they batch).
 """
 from __future__ import annotations
 
@@ -29,11 +30,22 @@ from ..autograd.graph import AccumulateGrad
 from ..autograd.grad_mode import _state, enable_grad
 from ..ops import _registry as R
 from ._pytree import tree_flatten, tree_unflatten
+from . import _vmap
+from .._vmap_state import VM as _VM
+from ..autograd._forward_state import FW as _FW_STATE
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian"]
 
 # ---------------------------------------------------------------------------------------
 # helpers
+
+class _NeedsLoop(Exception):
+    """A reverse-mode transform inside jacfwd's vmapped forward (hessian = jacfwd(jacrev)): the
+    batched tangents would meet a masked backward, so jacfwd runs its loop instead."""
+
+
+_VMAPPED_FORWARD = [0]  # depth of jacfwd's vmapped forwards in progress
+
 
 def _check_tensor(x: Any) -> None:
     if not isinstance(x, R.Tensor):
@@ -65,6 +77,10 @@ def _check_argnums(argnums: Any, nargs: int) -> tuple:
 def _stand_in(x: Any) -> Any:
     """An input as a transform differentiates it (Note [Transform levels])."""
     _check_tensor(x)
+    if _VM.active:
+        if _VMAPPED_FORWARD[0]:
+            raise _NeedsLoop  # see jacfwd
+        return _vmap.batched_stand_in(x)
     if x._requires_grad and _state.enabled:
         return R.dispatch(R.OPS["alias"], (x,))
     t = R._make(x._data, True, None, 0, x._version_counter)
@@ -75,10 +91,10 @@ def _stand_in(x: Any) -> Any:
 
 
 def _plain(t: Any) -> Any:
-    """A graph-free alias of `t` keeping its forward-mode tangents."""
+    """A graph-free alias of `t` keeping its forward-mode tangents (and vmap levels)."""
     if not isinstance(t, R.Tensor):
         return t
-    out = R._make(t._data, False, None, 0, t._version_counter)
+    out = _vmap.mark(R._make(_vmap.physical_data(t), False, None, 0, t._version_counter), _vmap.levels_of(t))
     fw = getattr(t, "_fw_grads", None)
     if fw:
         out._fw_grads = fw
@@ -109,7 +125,8 @@ def _reaches_outside(outputs: list, inside: list) -> bool:
 
 
 def _zeros_like(t: Any) -> Any:
-    return R._make(np.zeros(t._data.shape, t._data.dtype), False, None, 0)
+    d = _vmap.physical_data(t)
+    return _vmap.mark(R._make(np.zeros(d.shape, d.dtype), False, None, 0), _vmap.levels_of(t))
 
 
 def _split_aux(out: Any, api: str) -> tuple:
@@ -161,11 +178,14 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 _check_aux(aux)
             if not isinstance(out, R.Tensor):
                 raise RuntimeError(f"{api}: Expected f(*args) to return a Tensor, got {type(out)}")
-            if out._data.ndim != 0:
+            if out.dim() != 0:
                 raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with "
-                                   f"{out._data.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+                                   f"{out.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             create = outer and _reaches_outside([out], inside)
-            grads = _autograd_grad([out], inside, None, create, retain=create)
+            with _vmap.masked(_vmap.top_level()):  # Note [Masked levels] in _vmap.py
+                seed = None if out.__class__ is R.Tensor else [R._make(np.ones_like(out._data), False, None, 0)]
+                grads = _autograd_grad([out], inside, seed, create, retain=create)
+            grads = [_vmap.mark(g, _vmap.levels_of(x)) if _vmap.levels_of(x) else g for g, x in zip(grads, inside)]
         if not create:
             grads = [_plain(g) for g in grads]
             out = _plain(out)
@@ -198,6 +218,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     with enable_grad():
         flat, spec = tree_flatten(primals)
         inside = [_stand_in(x) for x in flat]
+        rec = _vmap.top_level()  # the vmap levels this graph was recorded at (Note [Masked levels])
         out = func(*tree_unflatten(inside, spec))
         aux = None
         if has_aux:
@@ -217,8 +238,13 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         make_graph = create if create_graph is None else create_graph
         if _state.enabled and any(isinstance(c, R.Tensor) and c._requires_grad for c in ct_flat):
             make_graph = True
-        with enable_grad() if make_graph else _nullcontext():
+        same_level = _VM.active and _vmap.top_level() == rec
+        if _VM.active:  # the graph is physical at its own levels: cotangents must span them
+            ct_flat = [_vmap.full_like_levels(c, o) for c, o in zip(ct_flat, out_flat)]
+        with enable_grad() if make_graph else _nullcontext(), _vmap.masked(rec):
             grads = _autograd_grad(out_flat, inside, list(ct_flat), make_graph, retain=True)
+        if same_level:
+            grads = [_vmap.mark(g, _vmap.levels_of(x)) for g, x in zip(grads, inside)]
         if not make_graph:
             grads = [_plain(g) for g in grads]
         return tree_unflatten(grads, spec)
@@ -252,12 +278,27 @@ def _stack(rows: list, out_shape: tuple, in_shape: tuple, like: Any) -> Any:
     return R.FUNCTIONS["stack"](rows, 0).reshape(full)
 
 
+def _jacrev_vmapped(vjp_fn: Callable, out_flat: list, out_spec: Any, k: int, in_flat: list,
+                    chunk_size: int | None) -> list:
+    """The rows of output `k`'s Jacobian: one batched backward over all basis cotangents."""
+    o = out_flat[k]
+    n = o.numel()
+    shape = tuple(o.shape)
+    basis = R._make(np.eye(n, dtype=o._data.dtype).reshape((n,) + shape), False, None, 0)
+
+    def one(ct: Any) -> Any:
+        cts = [ct if j == k else _zeros_like(p) for j, p in enumerate(out_flat)]
+        return tuple(tree_flatten(vjp_fn(tree_unflatten(cts, out_spec)))[0])
+    rows = _vmap.vmap(one, chunk_size=chunk_size)(basis)
+    return [r.reshape(shape + tuple(x.shape)) for r, x in zip(rows, in_flat)]
+
+
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
     """The Jacobian of `func` w.r.t. its `argnums` inputs by reverse mode.
 
-    One backward per output element (a loop over basis cotangents until vmap exists); `chunk_size`
-    is accepted for torch's signature and does not change the result.
+    One batched backward per output (vmap over the basis cotangents; a loop over them while a
+    forward-AD level is open, as in hessian); `chunk_size` bounds the batch of one backward.
     """
     if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
@@ -277,6 +318,11 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
         in_flat, in_spec = tree_flatten(tuple(args[n] for n in nums))
         per_output = []
         for k, o in enumerate(out_flat):
+            if o.numel() and not _FW_STATE.active:
+                jacs = _jacrev_vmapped(vjp_fn, out_flat, out_spec, k, in_flat, chunk_size)
+                structured = tree_unflatten(jacs, in_spec)
+                per_output.append(structured[0] if isinstance(argnums, int) else structured)
+                continue
             rows: list = [[] for _ in in_flat]
             for i in range(o._data.size):
                 cts = [_basis(p._data.shape, p._data.dtype, i) if j == k else _zeros_like(p)
@@ -368,8 +414,7 @@ def linearize(func: Callable, *primals: Any) -> tuple:
 def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
     """The Jacobian of `func` w.r.t. its `argnums` inputs by forward mode.
 
-    One forward per input element (a loop over basis tangents until vmap exists). `randomness`
-    is accepted for torch's signature ('error', 'different', 'same').
+    One forward per input, vmapped over the basis tangents; `randomness` is vmap's.
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
@@ -387,10 +432,45 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
             for n, v in zip(nums, values):
                 new_args[n] = v
             return func(*new_args, **kwargs)
+        if not _VMAPPED_FORWARD[0]:  # nested in another vmapped forward (jacfwd(jacfwd)): the loop
+            try:
+                _VMAPPED_FORWARD[0] += 1
+                return _jacfwd_body(selected, sel, in_flat, in_spec, True)
+            except (_NeedsLoop, _vmap.ForwardBatchingUnsupported):
+                pass
+            finally:
+                _VMAPPED_FORWARD[0] -= 1
+        saved = _VMAPPED_FORWARD[0]
+        _VMAPPED_FORWARD[0] = 0
+        try:
+            return _jacfwd_body(selected, sel, in_flat, in_spec, False)
+        finally:
+            _VMAPPED_FORWARD[0] = saved
+
+    def _jacfwd_body(selected: Callable, sel: tuple, in_flat: list, in_spec: Any, vectorized: bool) -> Any:
         columns: list = [None] * len(in_flat)   # per input leaf: per output leaf, list of tangents
         out_flat = out_spec = aux = None
         for j, x in enumerate(in_flat):
             cols = None
+            if x.numel() and vectorized:  # one forward, vmapped over the basis tangents
+                api = "jacfwd(f, argnums, has_aux)"
+                n = x.numel()
+                basis = R._make(np.eye(n, dtype=x._data.dtype).reshape((n,) + tuple(x.shape)), False, None, 0)
+                spec_box: list = []
+
+                def one(t: Any, j: int = j) -> tuple:
+                    tangents = [t if m == j else None for m in range(len(in_flat))]
+                    values, out_t, o_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux, api)
+                    spec_box.append(o_spec)
+                    aux_leaves, aux_spec = tree_flatten(aux_i)
+                    spec_box.append(aux_spec)
+                    return tuple(out_t), tuple(values), tuple(aux_leaves)
+                out_t, values, aux_leaves = _vmap.vmap(one, out_dims=(0, None, None), randomness=randomness)(basis)
+                if out_flat is None:
+                    out_flat, out_spec = list(values), spec_box[0]
+                    aux = tree_unflatten(list(aux_leaves), spec_box[1]) if has_aux else None
+                columns[j] = [[t.movedim(0, -1)] for t in out_t]
+                continue
             for i in range(x._data.size):
                 tangents = [_basis(x._data.shape, x._data.dtype, i) if m == j else None for m in range(len(in_flat))]
                 values, out_t, out_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux,
@@ -413,6 +493,8 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
                 full = tuple(o._data.shape) + tuple(x._data.shape)
                 if not cols:
                     jacs.append(R._make(np.zeros(full, o._data.dtype), False, None, 0))
+                elif vectorized and x.numel():  # the vmapped columns, already stacked
+                    jacs.append(cols[0].reshape(full))
                 else:
                     jacs.append(R.FUNCTIONS["stack"](cols, -1).reshape(full))
             structured = tree_unflatten(jacs, in_spec)

@@ -4,13 +4,15 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ..ops import nn_activation as A
 from ..ops._inplace import apply_inplace
 from ..ops._registry import FUNCTIONS, METHODS, dispatch
 
-__all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "elu", "elu_", "selu", "selu_",
-           "celu", "celu_", "gelu", "silu", "mish", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "softplus",
-           "softsign", "softmax", "log_softmax", "softmin", "threshold", "threshold_", "glu", "logsigmoid",
+__all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "selu",
+           "selu_", "celu", "celu_", "gelu", "silu", "mish", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish",
+           "softplus", "softsign", "softmax", "log_softmax", "softmin", "threshold", "threshold_", "glu", "logsigmoid",
            "tanhshrink", "softshrink", "hardshrink", "sigmoid", "tanh"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -76,10 +78,34 @@ def prelu(input: Any, weight: Any) -> Any:
 
 def rrelu(input: Any, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Any:
-    """Randomized leaky relu; in evaluation the slope is (lower + upper) / 2."""
-    if training:
-        raise NotImplementedError("rrelu with training=True is not implemented in tapegrad")
-    return leaky_relu(input, (lower + upper) / 2, inplace)
+    """Randomized leaky relu: slopes drawn from U(lower, upper) in training, (lower + upper) / 2 otherwise."""
+    noise = _rrelu_noise(input, lower, upper) if training else _empty_noise(input)
+    return _run(A.RRELU_ if inplace else A.RRELU, (input, noise, lower, upper, training), inplace)
+
+
+def _rrelu_noise(input: Any, lower: float, upper: float) -> Any:
+    """Slopes for rrelu in training, drawn as torch's CPU kernel does: one double from U(lower, upper) per
+    non-positive element in row-major order, rounded to the compute type; 1 elsewhere."""
+    from ..random import default_generator
+    from ..ops import _registry as R
+    a = input._data
+    compute = np.float64 if a.dtype == np.float64 else np.float32
+    lo, hi = float(compute(lower)), float(compute(upper))
+    neg = a <= 0
+    u = default_generator._unit_float64(int(neg.sum()))
+    noise = np.ones(a.shape, a.dtype)
+    noise[neg] = (u * (hi - lo) + lo).astype(compute).astype(a.dtype)  # two roundings, as torch here
+    return R._make(noise, False, None, 0)
+
+
+def _empty_noise(input: Any) -> Any:
+    from ..ops import _registry as R
+    return R._make(np.zeros(input._data.shape, input._data.dtype), False, None, 0)
+
+
+def rrelu_(input: Any, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Any:
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, True)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
@@ -104,7 +130,7 @@ def selu_(input: Any) -> Any:
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    return _run(A.CELU, (input, alpha), inplace)
+    return _run(A.CELU_ if inplace else A.CELU, (input, alpha), inplace)
 
 
 def celu_(input: Any, alpha: float = 1.0) -> Any:
@@ -154,12 +180,12 @@ def tanhshrink(input: Any) -> Any:
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """x where x > threshold, else value."""
-    return _run(A.THRESHOLD, (input, threshold, value), inplace)
+    return _run(A.THRESHOLD_ if inplace else A.THRESHOLD, (input, threshold, value), inplace)
 
 
 def threshold_(input: Any, threshold: float, value: float) -> Any:
     """In-place threshold."""
-    return _run(A.THRESHOLD, (input, threshold, value), True)
+    return _run(A.THRESHOLD_, (input, threshold, value), True)
 
 
 def glu(input: Any, dim: int = -1) -> Any:

@@ -12,7 +12,8 @@ from ..ops._registry import dispatch
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold",
            "fold", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "max_pool1d_with_indices",
-           "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices"]
+           "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "max_unpool1d", "max_unpool2d", "lp_pool1d", "lp_pool2d"]
 
 
 def _shape(t: Any) -> str:
@@ -238,3 +239,56 @@ def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = Fal
     """1-d adaptive max pooling."""
     out, idx = adaptive_max_pool1d_with_indices(input, output_size)
     return (out, idx) if return_indices else out
+
+
+def _unpool_output_size(input: Any, kernel_size: tuple, stride: tuple, padding: tuple, output_size: Any) -> list:
+    """The unpooled spatial size: the pooling's input size by default, else output_size checked against it."""
+    nd = len(kernel_size)
+    in_size = tuple(input.shape)
+    default = [(in_size[-nd + d] - 1) * stride[d] + kernel_size[d] - 2 * padding[d] for d in range(nd)]
+    if output_size is None:
+        return default
+    if len(output_size) == nd + 2:
+        output_size = output_size[2:]
+    if len(output_size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
+                         f"length of '{len(output_size)}'")
+    for d in range(nd):
+        lo, hi = default[d] - stride[d], default[d] + stride[d]
+        if not lo < output_size[d] < hi:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+    return list(output_size)
+
+
+def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Any:
+    """Inverse of max_pool2d: each value goes back to the position its index names, zeros elsewhere."""
+    k = ntuple(kernel_size, 2)
+    size = _unpool_output_size(input, k, ntuple(_stride(stride, k), 2), ntuple(padding, 2), output_size)
+    return dispatch(P.MAX_UNPOOL2D, (input, indices, tuple(size)))
+
+
+def max_unpool1d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Any:
+    """Inverse of max_pool1d (a 2-d unpooling of unit width, as torch does)."""
+    k = ntuple(kernel_size, 1)
+    size = _unpool_output_size(input, k, ntuple(_stride(stride, k), 1), ntuple(padding, 1), output_size)
+    return dispatch(P.MAX_UNPOOL2D, (input.unsqueeze(-1), indices.unsqueeze(-1), tuple(size) + (1,))).squeeze(-1)
+
+
+def _lp_root(out: Any, window: int, norm_type: float) -> Any:
+    from ._functional_activation import relu
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Any:
+    """(sum over each window of x^p)^(1/p)."""
+    kh, kw = ntuple(kernel_size, 2)
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_root(out, kh * kw, norm_type)
+
+
+def lp_pool1d(input: Any, norm_type: float, kernel_size: int, stride: Any = None, ceil_mode: bool = False) -> Any:
+    """(sum over each window of x^p)^(1/p), in 1-d."""
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _lp_root(out, kernel_size, norm_type)

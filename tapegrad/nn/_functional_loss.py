@@ -5,14 +5,16 @@ import math
 import warnings
 from typing import Any
 
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..ops import nn_loss as L
 from ..ops._nn_args import MEAN, NONE, SUM, reduction_enum
 from ..ops._registry import FUNCTIONS, dispatch
+from ..ops.arithmetic import DIV_SCALAR
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "kl_div", "cosine_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
-           "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss", "hinge_embedding_loss"]
+           "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss", "hinge_embedding_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
@@ -171,7 +173,7 @@ def _cross_entropy_probs(input: Any, target: Any, weight: Any, r: int, label_smo
     if r == MEAN:
         if input.numel() == 0:
             return -prod.sum() * float("nan")
-        return -prod.sum() / (input.numel() // n_classes)
+        return dispatch(DIV_SCALAR, (-prod.sum(), input.numel() // n_classes))
     if r == SUM:
         return -prod.sum()
     return -prod.sum(class_dim)
@@ -298,7 +300,10 @@ def soft_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: 
                      reduction: str = "mean") -> Any:
     """log(1 + exp(-target * input))."""
     reduction = _reduction(size_average, reduce, reduction)
-    return _apply((-target * input).exp().log1p(), reduction)
+    if target.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+                           "This input cannot have requires_grad True.")
+    return dispatch(L.SOFT_MARGIN_LOSS, (input, target, reduction_enum(reduction)))
 
 
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
@@ -310,3 +315,70 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0, size_aver
     margin_clamp = (margin - input).clamp_min(0)
     out = where(target == 1, zeros, margin_clamp) + where(target != -1, input, zeros)
     return _apply(out, reduction)
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Any:
+    """Multi-class hinge loss: sum over j != y of max(0, margin - x[y] + x[j])^p (times weight[y]) / C."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None:
+        if weight.dim() != 1:
+            raise ValueError("weight must be one-dimensional")
+        if weight.requires_grad and is_grad_enabled():
+            raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                               "'weight'. This input cannot have requires_grad True.")
+    return dispatch(L.MULTI_MARGIN_LOSS, (input, target, p, margin, weight, reduction_enum(reduction)))
+
+
+def multilabel_margin_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Any:
+    """Hinge loss between each target class (listed before the first -1) and each other class, over C."""
+    reduction = _reduction(size_average, reduce, reduction)
+    return dispatch(L.MULTILABEL_MARGIN_LOSS, (input, target, reduction_enum(reduction)))
+
+
+def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
+                                reduce: Any = None, reduction: str = "mean") -> Any:
+    """Per-class binary cross entropy with logits, averaged over the classes (the last dim)."""
+    from ._functional_activation import logsigmoid
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(reduction + " is not valid")
+
+
+def triplet_margin_with_distance_loss(anchor: Any, positive: Any, negative: Any, *, distance_function: Any = None,
+                                      margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Any:
+    """max(d(a, p) - d(a, n) + margin, 0) with any distance function (pairwise_distance by default)."""
+    from ._functional_misc import pairwise_distance
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D "
+                           "inputs")
+    distance = distance_function if distance_function is not None else pairwise_distance
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = FUNCTIONS["minimum"](d_neg, distance(positive, negative))
+    loss = FUNCTIONS["clamp_min"](margin + d_pos - d_neg, 0)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")

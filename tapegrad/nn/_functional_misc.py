@@ -10,10 +10,13 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..ops import nn_misc as M
 from ..ops._registry import FUNCTIONS, dispatch
+from ..ops.arithmetic import ADD_SCALAR
+from ..ops.norm import NORM_DIM, _vector_norm
+from ..ops.shape import SLICE
 
 __all__ = ["embedding", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout",
            "pad", "one_hot", "normalize", "interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle",
-           "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention"]
+           "cosine_similarity", "pairwise_distance", "scaled_dot_product_attention", "embedding_bag"]
 
 
 def _tg() -> Any:
@@ -42,14 +45,78 @@ def embedding(input: Any, weight: Any, padding_idx: Any = None, max_norm: Any = 
     return dispatch(M.EMBEDDING, (weight, input, padding_idx, scale_grad_by_freq, sparse))
 
 
+def embedding_bag(input: Any, weight: Any, offsets: Any = None, max_norm: Any = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Any = None, include_last_offset: bool = False, padding_idx: Any = None) -> Any:
+    """Sum, mean or max of the weight rows in each bag: the rows of a 2-d input, or the slices of a 1-d input
+    that offsets start."""
+    tg = _tg()
+    if per_sample_weights is not None and input.size() != per_sample_weights.size():
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if not weight.dim() == 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        offsets = tg.arange(0, input.numel(), input.size(1), dtype=input.dtype)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    modes = {"sum": M.BAG_SUM, "mean": M.BAG_MEAN, "max": M.BAG_MAX}
+    if mode not in modes:
+        raise ValueError("mode has to be one of sum, mean or max")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    num = weight.size(0)
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} through {num - 1}, but "
+                               f"got {padding_idx}")
+        padding_idx = padding_idx + num if padding_idx < 0 else padding_idx
+    idx, off = input._data, offsets._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding_bag)")
+    if off.shape[0] and off[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {off[0]}\n[ torch.{'Long' if off.dtype == np.int64 else 'Int'}"
+                           "Tensor{} ]")
+    if off.shape[0] and off[-1] > idx.shape[0]:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.shape[0]} but got offsets[-1] "
+                           f"of {off[-1]}")
+    bad = np.nonzero((idx < 0) | (idx >= num))[0]
+    if bad.size:  # torch's float32 kernel and its generic one word this differently
+        if weight.dtype == tg.float32:
+            raise RuntimeError(f"Index {bad[0]} of input takes value {idx[bad[0]]} which is not in the valid range "
+                               f"[0, {num})")
+        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be "
+                           f"{idx[bad[0]]}")
+    return dispatch(M.EMBEDDING_BAG, (weight, input, offsets, modes[mode], per_sample_weights, include_last_offset,
+                                      -1 if padding_idx is None else padding_idx, scale_grad_by_freq))
+
+
 def _embedding_renorm_(weight: Any, input: Any, max_norm: float, norm_type: float) -> None:
     """Scale in place the looked-up rows whose norm exceeds max_norm (no gradient, as torch)."""
     with no_grad():
         rows = np.unique(input._data.ravel())
         w = weight._data
-        norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+        # as torch: each row's norm in the weight's dtype, the scale in double, the product in the weight's dtype
+        norms = _vector_norm(w[rows], norm_type, 1).astype(np.float64)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-        w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
+        w[rows] = w[rows] * scale.astype(w.dtype)[:, None]
         weight._version_counter[0] += 1
 
 
@@ -116,6 +183,8 @@ def _feature_dropout(input: Any, p: float, training: bool, inplace: bool, nd: in
 
 def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
     """Zero whole channels of (N, C, L) with probability p."""
+    if input.dim() == 2 and not inplace:  # torch batches an unbatched input: unsqueeze, drop, squeeze(0)
+        return _feature_dropout(input.unsqueeze(0), p, training, inplace, 1).squeeze(0)
     return _feature_dropout(input, p, training, inplace, 1)
 
 
@@ -184,22 +253,37 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
 
 
 def _circular_pad(input: Any, pad: tuple) -> Any:
-    out = input
-    cat = FUNCTIONS["cat"]
-    for k in range(len(pad) // 2):
-        dim = input.dim() - 1 - k
-        before, after = pad[2 * k], pad[2 * k + 1]
-        size = out.shape[dim]
-        if before > size or after > size:
+    """Circular padding written as torch does it (grad_fn CopySlices): copy the input into the middle of a
+    new tensor, then, dim by dim from the last, copy the wrapped-around borders from that tensor itself."""
+    nd = len(pad) // 2
+    ndim = input.dim()
+    in_shape = tuple(input.shape)
+    for k in range(nd):
+        size = in_shape[ndim - 1 - k]
+        if pad[2 * k] > size or pad[2 * k + 1] > size:
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        parts = []
-        if before > 0:
-            parts.append(out.narrow(dim, size - before, before))
-        core = out.narrow(dim, max(-before, 0), size - max(-before, 0) - max(-after, 0))
-        parts.append(core)
-        if after > 0:
-            parts.append(out.narrow(dim, 0, after))
-        out = cat(parts, dim) if len(parts) > 1 else core
+    out_shape = list(in_shape)
+    for k in range(nd):
+        out_shape[ndim - 1 - k] += pad[2 * k] + pad[2 * k + 1]
+
+    def cut(t: Any, dim: int, start: int, stop: int) -> Any:
+        return dispatch(SLICE, (t, dim, start, stop, 1))
+
+    out = _tg().empty(out_shape, dtype=input.dtype)
+    out_mid, in_mid = out, input
+    for k in range(nd):
+        dim, left, right = ndim - 1 - k, pad[2 * k], pad[2 * k + 1]
+        out_mid = cut(out_mid, dim, max(left, 0), out_shape[dim] - max(right, 0))
+        in_mid = cut(in_mid, dim, max(-left, 0), in_shape[dim] - max(-right, 0))
+    out_mid.copy_(in_mid)
+    for k in range(nd):
+        dim, left, right = ndim - 1 - k, pad[2 * k], pad[2 * k + 1]
+        if left > 0:
+            stop = out_shape[dim] - max(right, 0)
+            cut(out, dim, 0, left).copy_(cut(out, dim, stop - left, stop))
+        if right > 0:
+            start = max(left, 0)
+            cut(out, dim, out_shape[dim] - right, out_shape[dim]).copy_(cut(out, dim, start, start + right))
     return out
 
 
@@ -298,9 +382,10 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
     """p-norm of x1 - x2 + eps along the last dim."""
     out_dim = max(x1.dim(), x2.dim())
     inner = out_dim - 1
+    diff = dispatch(ADD_SCALAR, (x1 - x2, eps))
     if out_dim == 0:
-        return (x1 - x2 + eps).abs() if p != 0 else (x1 - x2 + eps).ne(0).to(x1.dtype)
-    return (x1 - x2 + eps).norm(p, inner, keepdim=keepdim)
+        return diff.abs() if p != 0 else diff.ne(0).to(x1.dtype)
+    return dispatch(NORM_DIM, (diff, p, [inner], keepdim))
 
 
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,

@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import FW as _fw
+from .._vmap_state import VM as _vm
 from ..autograd.graph import Node
 from . import _registry as R
 
@@ -65,6 +66,9 @@ def _can_cast(src: D.dtype, dst: D.dtype) -> bool:
 
 def apply_inplace(op: R.OpDef, args: tuple) -> Any:
     """Run `op` with args[0] as the output (see Note [In-place ops]); returns args[0]."""
+    if _vm.active:  # batched operands: func/_vmap.py lines them up, then this runs on physical arrays
+        from ..func._vmap import inplace_batched
+        return inplace_batched(op, args, apply_inplace)
     self = args[0]
     check_inplace_allowed(self)
     target = R.compute_dtype(op, args)

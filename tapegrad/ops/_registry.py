@@ -32,6 +32,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.grad_mode import _state
 from ..autograd._forward_state import FW as _fw
+from .._vmap_state import VM as _vm
 from ..autograd import anomaly_mode as _anomaly
 from ..autograd.graph import FREED_MESSAGE, Node, PackedSavedTensor, hooks_state as _hooks, pack_saved_tensor
 
@@ -433,6 +434,8 @@ def dispatch(op: OpDef, args: tuple) -> Any:
     it) takes the fast path; anything else goes through `_dispatch_general`. While a forward-AD
     level is active, `_forward_dispatch.dispatch_dual` adds the outputs' tangents.
     """
+    if _vm.active:
+        return _dispatch_batched(op, args)
     if _fw.active:
         return _dispatch_dual(op, args)
     if op.general:
@@ -739,7 +742,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
           list_input: bool = False, scalar_edges: bool = False, samples: Callable | None = None,
           return_type: Any = None, differentiable: bool = True, nondeterministic_samples: bool = False,
           float_output: bool = False, inplace: str | Sequence[str] | None = None,
-          promote_on: Sequence[str] | None = None, jvps: dict[str, Callable] | None = None) -> OpDef:
+          promote_on: Sequence[str] | None = None, jvps: dict[str, Callable] | None = None,
+          batch: Any = None) -> OpDef:
     """Declare an op: its forward on arrays, derivative formulas, torch's names, sample inputs.
 
     `forward`'s parameters are torch's (first one `self`); tensor parameters receive arrays.
@@ -752,6 +756,8 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
     wrapped numbers do. `promote_on`: the params whose dtypes decide the result type (default:
     all tensor params). `samples()` yields Sample inputs for the generated tests. `jvps` maps
     inputs to forward-mode formulas `(<input>_t, <params>..., result) -> output tangent`.
+    `batch`: the vmap batching rule, a category ('pointwise', 'dim', ...) or a callable (see
+    func/_batch_rules.py; entries without one get a category from there or the slow fallback).
     """
     if name in OPS:
         raise ValueError(f"op {name} declared twice")
@@ -761,6 +767,7 @@ def defop(name: str, forward: Callable, *, node: str | None = None, grads: dict[
                return_type=return_type, differentiable=differentiable,
                nondeterministic_samples=nondeterministic_samples, float_output=float_output,
                promote_on=promote_on, jvps=jvps)
+    op.batch = batch  # vmap batching rule: a category name or a callable (func/_batch_rules.py)
     OPS[name] = op
     callable_ = _make_callable(op, name)
     op.callable = callable_
@@ -806,3 +813,11 @@ def _dispatch_dual(op: OpDef, args: tuple) -> Any:
     from ..autograd._forward_dispatch import dispatch_dual
     _dispatch_dual = dispatch_dual  # imported on first use (import order), then called directly
     return dispatch_dual(op, args)
+
+
+def _dispatch_batched(op: OpDef, args: tuple) -> Any:
+    """dispatch while a vmap level is visible (see func/_vmap.py)."""
+    global _dispatch_batched
+    from ..func._vmap import batched_dispatch
+    _dispatch_batched = batched_dispatch
+    return batched_dispatch(op, args)

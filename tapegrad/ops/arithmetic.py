@@ -28,6 +28,16 @@ ADD = defop("add", _add, node="AddBackward0", promote="common", scalar_edges=Tru
             jvps={"self": "pointwise", "other": "pointwise"})
 
 
+# add / div with a Python number as called from torch's C++ code (F.pairwise_distance's `+ eps`,
+# cross_entropy's mean): torch records those overloads as AddBackward1 / DivBackward1. Python's
+# `x + 2.0` wraps the number in a tensor and stays AddBackward0.
+ADD_SCALAR = defop("add.Scalar", _add, node="AddBackward1", promote="common", function=False, method=False,
+                   inputs=("self",), tensors=("self", "other"),
+                   grads={"self": lambda grad: grad},
+                   samples=lambda: iter([Sample(arr(3, 2), 2.5), Sample(arr(), -1.0, 2), Sample(arr(0, 2), 1.0)]),
+                   jvps={"self": "pointwise"})
+
+
 def _sub(self, other, alpha=1):
     """torch.sub: self - alpha * other."""
     if self.dtype == np.bool_ or (isinstance(other, np.ndarray) and other.dtype == np.bool_):
@@ -100,6 +110,13 @@ DIV = defop("div", _div, node="DivBackward0", promote="common_float", scalar_edg
             grads={"self": _div_self, "other": _div_other},
             samples=binary(make_b=pos),
             jvps={"self": "pointwise", "other": "pointwise"})
+
+
+DIV_SCALAR = defop("div.Scalar", lambda self, other: np.true_divide(self, other), node="DivBackward1",
+                   promote="common_float", function=False, method=False, inputs=("self",), tensors=("self", "other"),
+                   grads={"self": lambda grad, other: grad / other},
+                   samples=lambda: iter([Sample(arr(3, 2), 2.5), Sample(arr(), -4.0), Sample(arr(0, 2), 3.0)]),
+                   jvps={"self": "pointwise"})
 
 
 @public("floor_divide")

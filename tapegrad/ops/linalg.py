@@ -108,6 +108,15 @@ def _bmm(self, mat2):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _check_same_dtype(self, mat2)
+    b, n, k = self.shape
+    m = mat2.shape[2]
+    if b > 1 and n * k * m:
+        # Note [Broadcast batches]: vmap(grad(f)) gives each batch element a broadcast (stride 0)
+        # copy of a weight; one GEMM then does the whole batch, and k == 1 is an outer product
+        if k == 1:
+            return self * mat2
+        if mat2.strides[0] == 0:
+            return (self.reshape(b * n, k) @ mat2[0]).reshape(b, n, m)
     return np.matmul(self, mat2)
 
 

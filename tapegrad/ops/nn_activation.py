@@ -135,8 +135,10 @@ def _softplus_t(x: Any) -> Any:
 MISH = _act("mish", lambda self: _as(self, self * np.tanh(_softplus_array(self))), "MishBackward0",
             {"self": _mish_grad}, samples=unary())
 
+# torch's backward multiplies by the float32 constant 1/6, also in float64
+_ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))
 HARDSIGMOID = _act("hardsigmoid", lambda self: _as(self, np.clip(self + 3, 0, 6) / 6), "HardsigmoidBackward0",
-                   {"self": lambda grad, self: grad * ((self > -3) & (self < 3)) / 6})
+                   {"self": lambda grad, self: grad * ((self > -3) & (self < 3)) * _ONE_SIXTH_F32})
 
 
 def _hardswish_grad(grad, self):
@@ -218,3 +220,45 @@ def _elu_result_grad(grad, result, alpha, scale, input_scale):
 ELU_ = defop("_elu_inplace", _elu, node="EluBackward1", method=False, function=False, promote="float",
              grads={"self": _elu_result_grad},
              samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.5, 1.2, 0.8)]))
+
+
+CELU_ = defop("_celu_inplace", _celu, node="CeluBackward1", method=False, function=False, promote="float",
+              grads={"self": lambda grad, result, alpha: _elu_result_grad(grad, result, alpha, 1.0, 1.0 / alpha)},
+              samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.7)]))
+
+# threshold_ saves the input as it was before the write (ThresholdBackward1 saves `self`)
+THRESHOLD_ = defop("_threshold_inplace", THRESHOLD.forward, node="ThresholdBackward1", method=False, function=False,
+                   promote="float", grads={"self": lambda grad, self, threshold: grad * (self > threshold)},
+                   samples=lambda: iter([Sample(away(3, 4), 0.1, 2.0), Sample(away(), -0.2, 0.5)]))
+
+
+# --- rrelu: leaky relu whose negative slopes are drawn (training) or fixed at (lower + upper) / 2
+def _rrelu(self, noise, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    if training:
+        return _as(self, self * noise)
+    return _as(self, np.where(self > 0, self, self * ((lower + upper) / 2)))
+
+
+def _rrelu_grad(grad, self, noise, lower, upper, training):
+    if training and upper - lower > 1e-6:
+        return grad * noise
+    return where(self > 0, grad, grad * ((lower + upper) / 2))
+
+
+def _rrelu_result_grad(grad, result, noise, lower, upper, training):
+    return _rrelu_grad(grad, result, noise, lower, upper, training)
+
+
+def _rrelu_samples():
+    yield Sample(away(3, 4), arr(3, 4))
+    yield Sample(away(5), arr(5), 0.2, 0.4)
+    yield Sample(away(), arr())
+
+
+# the noise (slopes drawn by nn.functional.rrelu, 1 where the input is positive) is an input, as in aten
+RRELU = defop("rrelu_with_noise", _rrelu, node="RreluWithNoiseBackward0", method=False, function=False,
+              promote="float", inputs=("self",), tensors=("self", "noise"), promote_on=("self",),
+              grads={"self": _rrelu_grad}, samples=_rrelu_samples)
+RRELU_ = defop("_rrelu_with_noise_inplace", _rrelu, node="RreluWithNoiseBackward1", method=False, function=False,
+               promote="float", inputs=("self",), tensors=("self", "noise"), promote_on=("self",),
+               grads={"self": _rrelu_result_grad}, samples=_rrelu_samples)

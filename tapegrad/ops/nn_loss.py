@@ -236,3 +236,157 @@ BCE = defop("binary_cross_entropy", _bce, node="BinaryCrossEntropyBackward0", me
             samples=lambda: iter([Sample(arr(3, 4, low=0.1, high=0.9), arr(3, 4, low=0.0, high=1.0)),
                                   Sample(arr(5, low=0.1, high=0.9), arr(5, low=0.0, high=1.0), arr(5), 2),
                                   Sample(arr(2, 3, low=0.1, high=0.9), arr(2, 3, low=0.0, high=1.0), arr(3), 0)]))
+
+
+# ---------------------------------------------------------------------------------------
+# soft margin: log(1 + exp(-target * input)); torch differentiates the input only
+
+def _soft_margin(self, target, reduction=MEAN):
+    shape = np.broadcast_shapes(self.shape, target.shape)
+    if shape != self.shape:
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self.shape))}] doesn't match the broadcast "
+                           f"shape [{', '.join(map(str, shape))}]")
+    with np.errstate(over="ignore"):
+        loss = np.log1p(np.exp(-target * self)).astype(self.dtype, copy=False)
+    return reduce_array(loss, reduction)
+
+
+def _soft_margin_grad(grad, self, target, reduction):
+    g = reduce_grad(grad, self.shape, reduction)
+    z = (-target * self).exp()
+    return g * (-target * z / (1 + z))
+
+
+SOFT_MARGIN_LOSS = defop("soft_margin_loss", _soft_margin, node="SoftMarginLossBackward0", method=False,
+                         function=False, promote="common", tensors=("self", "target"), inputs=("self",),
+                         grads={"self": _soft_margin_grad},
+                         samples=lambda: iter([Sample(arr(3, 4), arr(3, 4), 1), Sample(arr(5), arr(5), 0),
+                                               Sample(arr(2, 3), arr(3), 2), Sample(arr(), arr(), 1),
+                                               Sample(arr(0, 2), arr(0, 2), 2)]))
+
+
+# ---------------------------------------------------------------------------------------
+# multi-class margin losses (torch's own kernels): the input's last dim holds the classes
+
+def _as_rows(self: np.ndarray) -> np.ndarray:
+    return self.reshape(1, -1) if self.ndim <= 1 else self
+
+
+def _shape_str(shape: Any) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _multi_margin_terms(x: np.ndarray, y: np.ndarray, p: int, margin: float) -> tuple:
+    """z[i, j] = margin - x[i, y_i] + x[i, j], and which terms count (z > 0, j != y_i)."""
+    c = x.shape[1]
+    z = margin - np.take_along_axis(x, y[:, None], 1) + x
+    live = (z > 0) & (np.arange(c)[None, :] != y[:, None])
+    return z, live
+
+
+def _multi_margin_check(self, target, weight):
+    x = _as_rows(self)
+    n, c = x.shape
+    y = target.reshape(-1).astype(np.int64)
+    if self.ndim == 2 and (target.ndim != 1 or target.shape[0] != n):
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{n}], but got {_shape_str(target.shape)}. "
+                           f"Input has shape {_shape_str(self.shape)}.")
+    if weight is not None and weight.size != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {_shape_str(weight.shape)}")
+    if y.size and (y.min() < 0 or y.max() >= c):
+        raise RuntimeError("target out of range")
+    return x, y
+
+
+def _multi_margin(self, target, p=1, margin=1.0, weight=None, reduction=MEAN):
+    x, y = _multi_margin_check(self, target, weight)
+    z, live = _multi_margin_terms(x, y, p, margin)
+    h = np.where(live, z if p == 1 else z * z, 0).astype(x.dtype, copy=False)
+    if weight is not None:
+        h = h * weight.reshape(-1)[y][:, None]
+    loss = (h.sum(1) / x.shape[1]).astype(x.dtype, copy=False)
+    if reduction == NONE:
+        return loss.reshape(target.shape) if self.ndim <= 1 else loss
+    return reduce_array(loss, reduction)
+
+
+def _multi_margin_grad(grad, self, target, p, margin, weight, reduction):
+    x, y = _multi_margin_check(self._data, target._data, None if weight is None else weight._data)
+    c = x.shape[1]
+    z, live = _multi_margin_terms(x, y, p, margin)
+    xs = self.reshape(x.shape)
+    live_t = R._make(live.astype(x.dtype), False, None, 0)
+    if p == 1:
+        d = live_t
+    else:
+        zt = margin - xs.gather(1, R._make(y[:, None], False, None, 0)) + xs
+        d = zt * live_t * 2
+    if weight is not None:
+        d = d * weight.reshape(-1).index_select(0, R._make(y, False, None, 0)).unsqueeze(1)
+    g = reduce_grad(grad.reshape(-1) if reduction == NONE else grad, (x.shape[0],), reduction)
+    gj = d * (g.unsqueeze(1) / c)
+    own = R._make((np.arange(c)[None, :] == y[:, None]).astype(x.dtype), False, None, 0)
+    return (gj - own * gj.sum(1, keepdim=True)).reshape(tuple(self.shape))
+
+
+MULTI_MARGIN_LOSS = defop(
+    "multi_margin_loss", _multi_margin, node="MultiMarginLossBackward0", method=False, function=False,
+    promote="common", tensors=("self", "target", "weight"), inputs=("self",), promote_on=("self", "weight"),
+    grads={"self": _multi_margin_grad},
+    samples=lambda: iter([Sample(arr(4, 5), np.array([1, 0, 4, 2])),
+                          Sample(arr(3, 4), np.array([3, 0, 1]), 2, 0.5, arr(4, low=0.5, high=1.5), 2),
+                          Sample(arr(3, 4), np.array([2, 2, 0]), 1, 1.5, None, 0),
+                          Sample(arr(5), np.array(3), 2, 1.0, None, 0),
+                          Sample(arr(5), np.array([1]), 1, 1.0, None, 1)]))
+
+
+def _multilabel_targets(self, target):
+    """Boolean mask of each row's target classes (the indices before the first -1), checked as torch does."""
+    x = _as_rows(self)
+    n, c = x.shape
+    if target.shape != self.shape:
+        raise RuntimeError(f"inconsistent target size: {_shape_str(target.shape)} for input of size: "
+                           f"{_shape_str(self.shape)}")
+    t = target.reshape(n, c).astype(np.int64)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    valid = np.cumprod(t != -1, axis=1).astype(bool)
+    is_target = np.zeros((n, c), bool)
+    rows, cols = np.nonzero(valid)
+    is_target[rows, t[rows, cols]] = True
+    return x, is_target
+
+
+def _multilabel_pairs(x: np.ndarray, is_target: np.ndarray) -> tuple:
+    """z[i, j, k] = 1 - x[i, j] + x[i, k] for target j, non-target k, and where it is positive."""
+    z = 1 - x[:, :, None] + x[:, None, :]
+    live = is_target[:, :, None] & ~is_target[:, None, :] & (z > 0)
+    return z, live
+
+
+def _multilabel_margin(self, target, reduction=MEAN):
+    x, is_target = _multilabel_targets(self, target)
+    z, live = _multilabel_pairs(x, is_target)
+    loss = (np.where(live, z, 0).sum((1, 2)) / x.shape[1]).astype(x.dtype, copy=False)
+    if reduction == NONE:
+        return loss.reshape(()) if self.ndim <= 1 else loss
+    return reduce_array(loss, reduction)
+
+
+def _multilabel_margin_grad(grad, self, target, reduction):
+    x, is_target = _multilabel_targets(self._data, target._data)
+    _, live = _multilabel_pairs(x, is_target)
+    slope = R._make((live.sum(1) - live.sum(2)).astype(x.dtype), False, None, 0)
+    g = reduce_grad(grad.reshape(-1) if reduction == NONE else grad, (x.shape[0],), reduction)
+    return (slope * (g.unsqueeze(1) / x.shape[1])).reshape(tuple(self.shape))
+
+
+MULTILABEL_MARGIN_LOSS = defop(
+    "multilabel_margin_loss", _multilabel_margin, node="MultilabelMarginLossBackward0", method=False,
+    function=False, promote="common", tensors=("self", "target"), inputs=("self",), promote_on=("self",),
+    grads={"self": _multilabel_margin_grad},
+    samples=lambda: iter([Sample(arr(3, 5), np.array([[1, 3, -1, 0, 0], [0, -1, 2, 2, 2], [4, 3, 2, 1, 0]])),
+                          Sample(arr(2, 4), np.array([[2, -1, 1, 1], [0, 1, -1, 3]]), 2),
+                          Sample(arr(2, 4), np.array([[3, 0, -1, 1], [-1, 1, 1, 1]]), 0),
+                          Sample(arr(4), np.array([1, 2, -1, 0]), 0)]))

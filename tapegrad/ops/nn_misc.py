@@ -327,3 +327,110 @@ def _one_hot(self, num_classes=-1):
 
 ONE_HOT = defop("one_hot", _one_hot, tensors=("self",), differentiable=False, method=False, function=False,
                 samples=lambda: iter([Sample(ints(4, high=3)), Sample(ints(2, 3, high=4), 5), Sample(np.array(2), 4)]))
+
+
+# --- embedding_bag: per bag of indices, the sum, mean or max of the picked rows
+BAG_SUM, BAG_MEAN, BAG_MAX = 0, 1, 2
+
+
+def _bag_plan(indices: np.ndarray, offsets: np.ndarray, include_last_offset: bool, padding_idx: int) -> tuple:
+    """(number of bags, bag of each used position, the used positions that are not padding, their bag, count of
+    such positions per bag)."""
+    n = indices.shape[0]
+    starts = offsets[:-1] if include_last_offset else offsets
+    stop = min(int(offsets[-1]), n) if include_last_offset else n
+    n_bags = starts.shape[0]
+    positions = np.arange(stop)
+    bag_of = np.searchsorted(starts, positions, side="right") - 1
+    kept = positions[indices[:stop] != padding_idx]
+    kept_bag = bag_of[kept]
+    counts = np.bincount(kept_bag, minlength=n_bags)
+    return n_bags, kept, kept_bag, counts
+
+
+def _bag_max_rows(weight: np.ndarray, indices: np.ndarray, kept: np.ndarray, kept_bag: np.ndarray,
+                  out: np.ndarray) -> np.ndarray:
+    """For each bag and feature, the first kept position whose row holds the bag's max (-1 for empty bags)."""
+    rows = weight[indices[kept]]
+    big = np.iinfo(np.int64).max
+    pos = np.where(rows == out[kept_bag], kept[:, None], big)
+    best = np.full(out.shape, big, np.int64)
+    np.minimum.at(best, kept_bag, pos)
+    return np.where(best == big, -1, best)
+
+
+def _embedding_bag(weight, indices, offsets, mode=BAG_MEAN, per_sample_weights=None, include_last_offset=False,
+                   padding_idx=-1, scale_grad_by_freq=False):
+    n_bags, kept, kept_bag, counts = _bag_plan(indices, offsets, include_last_offset, padding_idx)
+    rows = weight[indices[kept]]
+    dim = weight.shape[1]
+    if mode == BAG_MAX:
+        out = np.full((n_bags, dim), -np.inf, weight.dtype)
+        np.maximum.at(out, kept_bag, rows)
+        return np.where(counts[:, None] > 0, out, 0).astype(weight.dtype, copy=False)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights[kept][:, None]
+    out = np.zeros((n_bags, dim), weight.dtype)
+    np.add.at(out, kept_bag, rows)
+    if mode == BAG_MEAN:
+        out = out / np.maximum(counts, 1)[:, None].astype(weight.dtype)
+    return out.astype(weight.dtype, copy=False)
+
+
+def _const(a: np.ndarray) -> Any:
+    return R._make(a, False, None, 0)
+
+
+def _bag_weight_grad(grad, weight, indices, offsets, mode, per_sample_weights, include_last_offset, padding_idx,
+                     scale_grad_by_freq):
+    w, idx = weight._data, indices._data
+    n_bags, kept, kept_bag, counts = _bag_plan(idx, offsets._data, include_last_offset, padding_idx)
+    num, dim = w.shape
+    zeros = _const(np.zeros(num * dim if mode == BAG_MAX else (num, dim), grad._data.dtype))
+    if mode == BAG_MAX:
+        out = _embedding_bag(w, idx, offsets._data, mode, None, include_last_offset, padding_idx)
+        best = _bag_max_rows(w, idx, kept, kept_bag, out)
+        bag, feat = np.nonzero(best >= 0)
+        target = idx[best[bag, feat]] * dim + feat
+        picked = grad.reshape(-1).index_select(0, _const(bag * dim + feat))
+        return zeros.index_add(0, _const(target), picked).view(num, dim)
+    vals = grad.index_select(0, _const(kept_bag))
+    scale = np.ones(kept.shape[0])
+    if mode == BAG_MEAN:
+        scale = scale / np.maximum(counts, 1)[kept_bag]
+    if scale_grad_by_freq:
+        scale = scale / np.bincount(idx[kept], minlength=num)[idx[kept]]
+    if mode == BAG_MEAN or scale_grad_by_freq:
+        vals = vals * _const(scale.astype(grad._data.dtype)[:, None])
+    if per_sample_weights is not None:
+        vals = vals * per_sample_weights.index_select(0, _const(kept)).unsqueeze(1)
+    return zeros.index_add(0, _const(idx[kept]), vals)
+
+
+def _bag_psw_grad(grad, weight, indices, offsets, include_last_offset, padding_idx):
+    idx = indices._data
+    n_bags, kept, kept_bag, counts = _bag_plan(idx, offsets._data, include_last_offset, padding_idx)
+    dots = (grad.index_select(0, _const(kept_bag)) * weight.index_select(0, _const(idx[kept]))).sum(1)
+    zeros = _const(np.zeros(idx.shape[0], grad._data.dtype))
+    return zeros.index_add(0, _const(kept), dots)
+
+
+def _bag_samples():
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
+    yield Sample(arr(10, 3), idx, np.array([0, 3, 3, 6]), BAG_SUM)
+    yield Sample(arr(10, 3), idx, np.array([0, 3, 3, 6]), BAG_MEAN, None, False, 4)
+    yield Sample(away_rows(10, 3), idx, np.array([0, 2, 5]), BAG_MAX)
+    yield Sample(arr(10, 3), idx, np.array([0, 2, 5]), BAG_SUM, arr(8), False, 2)
+    yield Sample(arr(10, 3), idx, np.array([0, 2, 5, 7]), BAG_MEAN, None, True, -1, True)
+
+
+def away_rows(*shape: int) -> np.ndarray:
+    """Distinct values (no ties for max), spaced apart so finite differences do not reorder them."""
+    return np.random.RandomState(5).permutation(int(np.prod(shape))).reshape(shape) * 0.5 - 5.0
+
+
+EMBEDDING_BAG = defop(
+    "_embedding_bag_impl", _embedding_bag, node="EmbeddingBagBackward0", method=False, function=False,
+    promote="none", tensors=("weight", "indices", "offsets", "per_sample_weights"),
+    inputs=("weight", "per_sample_weights"), promote_on=("weight",),
+    grads={"weight": _bag_weight_grad, "per_sample_weights": _bag_psw_grad}, samples=_bag_samples)

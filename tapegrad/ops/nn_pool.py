@@ -351,3 +351,56 @@ ADAPTIVE_MAX_POOL2D = defop(
                                                                                 tuple(self_shape), False))},
     samples=lambda: iter([Sample(away(1, 2, 5, 4), (2, 3)), Sample(away(2, 1, 4, 4), 2),
                           Sample(away(2, 5, 7), (3, 2))]))
+
+
+# --- max unpooling: each value goes to the flat position (within its plane) its index names
+
+def _shape_str(shape: tuple) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _max_unpool2d(self, indices, output_size):
+    if self.ndim not in (3, 4):
+        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {self.ndim} "
+                           "dimensions.")
+    if indices.shape != self.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({_shape_str(self.shape)}) but got indices tensor with shape: {_shape_str(indices.shape)}")
+    for d in range(self.ndim - 3, self.ndim):
+        if self.shape[d] == 0:
+            raise RuntimeError(f"max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got {_shape_str(self.shape)} with dimension {d} being empty.")
+    h, w = (int(s) for s in output_size)
+    lead = self.shape[:-2]
+    out = np.zeros(lead + (h * w,), self.dtype)
+    k = self.shape[-2] * self.shape[-1]
+    flat_idx = indices.reshape(lead + (k,))
+    if flat_idx.size and (flat_idx.min() < 0 or flat_idx.max() >= h * w):
+        bad = flat_idx[(flat_idx < 0) | (flat_idx >= h * w)].ravel()[0]
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {h}x{w})")
+    np.put_along_axis(out, flat_idx, self.reshape(lead + (k,)), -1)
+    return out.reshape(lead + (h, w))
+
+
+def _max_unpool2d_grad(grad, self_shape, indices):
+    lead = tuple(grad.shape[:-2])
+    flat = grad.reshape(lead + (grad.shape[-2] * grad.shape[-1],))
+    k = self_shape[-2] * self_shape[-1]
+    return flat.gather(-1, indices.reshape(lead + (k,))).reshape(tuple(self_shape))
+
+
+def _unpool_index_sample(*shape: int, plane: int) -> np.ndarray:
+    """Distinct indices into a plane of `plane` positions, one per element of shape's trailing 2 dims."""
+    rng = np.random.RandomState(3)
+    lead, k = shape[:-2], shape[-2] * shape[-1]
+    rows = [rng.permutation(plane)[:k] for _ in range(int(np.prod(lead, dtype=np.int64)))]
+    return np.array(rows, np.int64).reshape(shape)
+
+
+MAX_UNPOOL2D = defop(
+    "max_unpool2d", _max_unpool2d, node="MaxUnpool2DBackward0", method=False, function=False,
+    inputs=("self",), tensors=("self", "indices"), promote_on=("self",),
+    grads={"self": _max_unpool2d_grad},
+    samples=lambda: iter([Sample(arr(1, 2, 2, 3), _unpool_index_sample(1, 2, 2, 3, plane=24), (4, 6)),
+                          Sample(arr(2, 2, 2), _unpool_index_sample(2, 2, 2, plane=9), (3, 3)),
+                          Sample(arr(0, 2, 2, 2), np.zeros((0, 2, 2, 2), np.int64), (4, 4))]))

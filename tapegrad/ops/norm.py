@@ -110,6 +110,24 @@ VECTOR_NORM = defop("linalg_vector_norm", _vector_norm, node="LinalgVectorNormBa
                     method=False, grads={"self": _vector_norm_backward}, samples=_norm_samples)
 
 
+def _norm_dim_samples():
+    yield Sample(arr(3, 4), 2.0, [1])
+    yield Sample(away(3, 4), 1.0, [0], True)
+    yield Sample(away(2, 3, 4), 3.0, [-1])
+    yield Sample(away(3, 4), float("inf"), [1])
+    yield Sample(arr(0, 3), 2.0, [1])
+
+
+# torch's C++ code (F.pairwise_distance) calls the older norm(p, dim) overload, recorded as
+# NormBackward1; the Python torch.norm goes through linalg_vector_norm.
+NORM_DIM = defop("norm.ScalarOpt_dim", lambda self, p, dim, keepdim=False: _vector_norm(
+                     self, 2 if p is None else p, dim, keepdim),
+                 node="NormBackward1", function=False, method=False,
+                 grads={"self": lambda grad, self, result, p, dim, keepdim: _vector_norm_backward(
+                     grad, self, result, 2 if p is None else p, dim, keepdim)},
+                 samples=_norm_dim_samples)
+
+
 def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
     """torch.linalg.vector_norm: (sum |x|^ord)^(1/ord) over dim (all elements by default)."""
     return dispatch(VECTOR_NORM, (x, ord, dim, keepdim, dtype))

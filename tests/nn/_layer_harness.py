@@ -18,22 +18,7 @@ torch = pytest.importorskip("torch")
 
 # Known differences from torch that lie in nn.functional / the op table, not in the layers: test id
 # -> reason. They are marked xfail (not strict), so a fix shows up as XPASS.
-KNOWN_FUNCTIONAL_GAPS = {
-    "activation-Hardsigmoid-float64": "hardsigmoid's float64 backward: torch multiplies by the float32 constant "
-                                      "1/6 (rel. diff 3e-8)",
-    "activation-RReLU": "F.rrelu: grad_fn is LeakyReluBackward0, torch's RreluWithNoiseBackward0; training=True "
-                        "not implemented",
-    "inplace-CELU": "F.celu(inplace=True): grad_fn CeluBackward0, torch's CeluBackward1",
-    "inplace-Threshold": "F.threshold(inplace=True): grad_fn ThresholdBackward0, torch's ThresholdBackward1",
-    "inplace-Hardsigmoid": "hardsigmoid's float64 backward (see activation-Hardsigmoid-float64)",
-    "loss-CE-probabilities-name": "F.cross_entropy with probability targets, mean: grad_fn DivBackward0, torch's "
-                                  "DivBackward1 (division by a number)",
-    "misc-Dropout1d-unbatched": "F.dropout1d on an unbatched input: grad_fn MulBackward0, torch's "
-                                "SqueezeBackward1",
-    "misc-CircularPad": "F.pad(mode='circular'): grad_fn CatBackward0, torch's CopySlices",
-    "misc-PairwiseDistance": "F.pairwise_distance: grad_fn LinalgVectorNormBackward0, torch's NormBackward1",
-    "loss-SoftMargin-name": "F.soft_margin_loss is composed (MeanBackward0/Log1PBackward0); torch reports "
-                            "SoftMarginLossBackward0",
+KNOWN_FUNCTIONAL_GAPS: dict[str, str] = {
 }
 
 

@@ -176,3 +176,30 @@ def test_gradgradcheck_through_lstm():
     m = tapegrad.nn.LSTM(2, 3).double()
     x = tapegrad.randn(3, 2, 2, dtype=tapegrad.float64, requires_grad=True)
     assert tapegrad.autograd.gradgradcheck(lambda inp: m(inp)[0], (x,))
+
+
+def test_gradgradcheck_through_gru():
+    m = tapegrad.nn.GRU(2, 3).double()
+    x = tapegrad.randn(4, 1, 2, dtype=tapegrad.float64, requires_grad=True)
+    assert tapegrad.autograd.gradgradcheck(lambda inp: m(inp)[0], (x,))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_fused_steps_match_the_op_by_op_steps(kind):
+    """The fused gate entries give the op-by-op recurrence's values and gradients (float64)."""
+    from tapegrad.nn.modules import _recurrent as rec
+    fused, plain = rec._STEPS[kind], {"LSTM": rec.lstm_step, "GRU": rec.gru_step}[kind]
+    results = []
+    for step in (fused, plain):
+        tapegrad.manual_seed(3)
+        m = getattr(tapegrad.nn, kind)(3, 4, num_layers=2, bidirectional=True).double()
+        x = tapegrad.randn(5, 2, 3, dtype=tapegrad.float64, requires_grad=True)
+        rec._STEPS[kind] = step
+        try:
+            out, _ = m(x)
+        finally:
+            rec._STEPS[kind] = fused
+        out.pow(2).sum().backward()
+        results.append([out.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

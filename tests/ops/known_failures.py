@@ -52,6 +52,18 @@ NO_TORCH_COUNTERPART.update({
                            "result); compared with torch in tests/nn/test_functional_activation.py",
     "_elu_inplace": "the entry F.elu_/selu_ run in place (EluBackward1, formula on the result); compared with torch "
                     "in tests/nn/test_functional_activation.py",
+    "_celu_inplace": "the entry F.celu_ runs in place (CeluBackward1, formula on the result); compared with torch in "
+                     "tests/nn/test_functional_activation.py",
+    "_threshold_inplace": "the entry F.threshold_ runs in place (ThresholdBackward1); compared with torch in "
+                          "tests/nn/test_functional_activation.py",
+    "_lstm_cell": "the fused gate nonlinearities of one nn.LSTM time step; compared with torch through nn.LSTM in "
+                  "tests/nn/test_rnn.py",
+    "_gru_cell": "the fused gate nonlinearities of one nn.GRU time step; compared with torch through nn.GRU in "
+                 "tests/nn/test_rnn.py",
+    "_embedding_bag_impl": "the entry behind F.embedding_bag (one output; aten's _embedding_bag has four); compared "
+                           "with torch in tests/nn/test_layers_extra.py",
+    "_rrelu_with_noise_inplace": "the entry F.rrelu_ runs in place (RreluWithNoiseBackward1, formula on the result); "
+                                 "compared with torch in tests/nn/test_functional_activation.py",
 })
 
 # torch's pointwise-loss backward divides a 'mean' by the numel of the differentiated input, not of the
@@ -63,3 +75,5 @@ KNOWN_FAILURES[("embedding", "gradcheck", 1)] = ("padding_idx: torch (and tapegr
                                                  "by design, which is not the derivative")
 KNOWN_FAILURES[("embedding", "gradcheck", 2)] = ("scale_grad_by_freq: torch (and tapegrad) scale the gradient by "
                                                  "inverse frequencies by design, which is not the derivative")
+KNOWN_FAILURES[("_embedding_bag_impl", "gradcheck", 4)] = ("scale_grad_by_freq: the gradient is scaled by inverse "
+                                                             "frequencies by design, which is not the derivative")

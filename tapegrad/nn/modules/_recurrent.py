@@ -4,7 +4,8 @@ Note [Recurrence layout]
 The input-to-hidden product does not depend on the state, so each layer/direction computes it for
 every time step with one matmul before the time loop (`_project`); the loop then only adds the
 hidden-to-hidden product and the gate nonlinearities. The per-step functions are written with
-ordinary tapegrad ops, so autograd (and double backward) go through them unchanged.
+tapegrad ops; the gate nonlinearities of LSTM and GRU are one fused entry each (ops/nn_rnn.py), whose
+formulas are tapegrad ops under create_graph, so double backward goes through them too.
 
 Packed sequences (sorted by decreasing length) are run with the batch shrinking over time: rows
 whose sequence has ended drop out of the state, and their last state is kept for h_n. Going
@@ -15,9 +16,12 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..._tensor import Tensor
+from ...ops._registry import dispatch
+from ...ops.nn_rnn import GRU_CELL, LSTM_CELL
 from .. import functional as F
 
-__all__ = ["run_stack", "rnn_tanh_step", "rnn_relu_step", "lstm_step", "gru_step"]
+__all__ = ["run_stack", "rnn_tanh_step", "rnn_relu_step", "lstm_step", "gru_step", "lstm_step_fused",
+           "gru_step_fused"]
 
 
 def _ops() -> Any:
@@ -38,11 +42,22 @@ def rnn_relu_step(xp: Tensor, state: tuple, w_hh_t: Tensor, b_hh: Any, w_hr_t: A
 
 
 def lstm_step(xp: Tensor, state: tuple, w_hh_t: Tensor, b_hh: Any, w_hr_t: Any) -> tuple:
-    """Gates in torch's order i, f, g, o; c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with proj)."""
+    """Gates in torch's order i, f, g, o; c' = f c + i g, h' = o tanh(c') (then h' W_hr^T with proj).
+
+    Written op by op, as nn.LSTMCell records it in torch (its grad_fn names show)."""
     h, c = state
     i, f, g, o = _ops().addmm(xp, h, w_hh_t).chunk(4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
+    if w_hr_t is not None:
+        h = h.matmul(w_hr_t)
+    return h, (h, c)
+
+
+def lstm_step_fused(xp: Tensor, state: tuple, w_hh_t: Tensor, b_hh: Any, w_hr_t: Any) -> tuple:
+    """lstm_step with the gate nonlinearities as one fused entry (nn.LSTM's time loop)."""
+    h, c = state
+    h, c, _, _ = dispatch(LSTM_CELL, (_ops().addmm(xp, h, w_hh_t), c))
     if w_hr_t is not None:
         h = h.matmul(w_hr_t)
     return h, (h, c)
@@ -58,6 +73,15 @@ def gru_step(xp: tuple, state: tuple, w_hh_t: Tensor, b_hh: Any, w_hr_t: Any) ->
     r, z = (x_rz + h_rz).sigmoid().chunk(2, 1)
     n = (x_n + r * h_n).tanh()
     h = n + z * (h - n)
+    return h, (h,)
+
+
+def gru_step_fused(xp: tuple, state: tuple, w_hh_t: Tensor, b_hh: Any, w_hr_t: Any) -> tuple:
+    """gru_step with the gate nonlinearities as one fused entry (nn.GRU's time loop)."""
+    x_rz, x_n = xp
+    h = state[0]
+    hp = _ops().addmm(b_hh, h, w_hh_t) if b_hh is not None else h.matmul(w_hh_t)
+    h, _, _ = dispatch(GRU_CELL, (x_rz, x_n, hp, h))
     return h, (h,)
 
 
@@ -115,7 +139,7 @@ def _scan(step: Callable, steps: list, state0: tuple, weights: tuple, batch_size
     return outs, state
 
 
-_STEPS = {"RNN_TANH": rnn_tanh_step, "RNN_RELU": rnn_relu_step, "LSTM": lstm_step, "GRU": gru_step}
+_STEPS = {"RNN_TANH": rnn_tanh_step, "RNN_RELU": rnn_relu_step, "LSTM": lstm_step_fused, "GRU": gru_step_fused}
 
 
 def run_stack(mode: str, x: Tensor, hx: Tensor, cx: Any, layers: Sequence[Sequence[tuple]], dropout: float,

@@ -1,0 +1,533 @@
+"""torch.func.vmap: runs a function once over a whole batch, one array op per op.
+
+A batched tensor is an ordinary Tensor whose class is `BatchedTensor` and whose `_levels` name
+the vmap levels its leading physical dimensions belong to, innermost level first; its logical
+shape (what `shape`, `dim()`, `size()` report inside vmap) is the physical shape without them.
+`dispatch` reads one flag (`VM.active`); while it is set, calls reach `batched_dispatch`, which
+applies the op's batching rule (func/_batch_rules.py) to get one op on the physical arrays, or
+loops over the batch with torch's performance warning when the op has no rule.
+
+Note [Masked levels]
+Autograd runs on physical tensors. A reverse-mode transform inside vmap (vmap(grad(f))) makes
+its inputs batched copies at every visible level, so the physical graph computes each batch
+element on its own copy, and the gradient of the summed output is exactly the per-sample
+gradient; its backward runs with the levels masked (`VM.floor`), so batched tensors look
+physical there. A vjp whose graph was recorded outside a vmap (jacrev's vmap over basis
+cotangents) masks only the levels its graph saw: the newer levels stay visible and its
+backward formulas batch like any other op.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from .._size import Size
+from .._vmap_state import VM
+from ..autograd._forward_state import FW as _FW
+from ..ops import _registry as R
+from ._pytree import tree_flatten, tree_unflatten
+
+__all__ = ["vmap", "BatchedTensor", "batched_dispatch"]
+
+
+_DATA = R.Tensor.__dict__["_data"]  # the slot holding the physical array
+_get_physical = _DATA.__get__
+
+
+def physical_data(t: Any) -> Any:
+    """The whole array of `t`, batch dims included, whatever the vmap state."""
+    return _get_physical(t)
+
+
+def _nvis(t: Any) -> int:
+    floor = VM.floor
+    live = VM.live
+    n = 0
+    for lv in t._levels:
+        if lv <= floor or lv not in live:
+            break
+        n += 1
+    return n
+
+
+class _Lane(np.ndarray):
+    """The logical view of a batched tensor (one batch element), remembering the tensor: wrapping
+    it as a Tensor again (detach, .data, make_dual, ...) gives back the whole batch."""
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._src = None  # arrays computed from a view are plain values
+
+
+def _lane_make(data: Any, requires_grad: bool, grad_fn: Any, output_nr: int, counter: Any, cls: type) -> Any:
+    from .. import _tensor
+    src = data._src
+    if src is None:
+        return _tensor.make(data.view(np.ndarray), requires_grad, grad_fn, output_nr, counter, cls)
+    t = _tensor.make(_get_physical(src), requires_grad, grad_fn, output_nr, counter, cls)
+    return mark(t, src._levels) if cls is R.Tensor or cls is BatchedTensor else t
+
+
+def _install_lanes() -> None:
+    from .. import _tensor
+    _tensor._LANE = _Lane
+    _tensor._lane_make = _lane_make
+
+
+def _logical_data(self: Any) -> Any:
+    """`_data` of a batched tensor: inside vmap, one batch element (a view with the logical shape),
+    so composite functions that read shapes from the array see logical shapes; the physical
+    array otherwise (dispatch reads it with vmap's flag off). See Note [Logical view]."""
+    d = _get_physical(self)
+    if VM.active:
+        n = _nvis(self)
+        if n:
+            if 0 in d.shape[:n]:
+                v = np.broadcast_to(np.empty((), d.dtype), d.shape[n:]).view(_Lane)
+            else:
+                v = d[(0,) * n + (Ellipsis,)].view(_Lane)
+            v._src = self
+            return v
+    return d
+
+
+class BatchedTensor(R.Tensor):
+    """A Tensor with vmap batch dimensions in front (see module docstring).
+
+    Note [Logical view]
+    Inside vmap, `_data` (and so shape, dim(), size(), numel()) is one element of the batch;
+    ops never compute on it: `dispatch` sends batched tensors to `batched_dispatch`, which turns
+    vmap's flag off, so the rules and the ops they run see whole physical arrays.
+    """
+
+    __slots__ = ()
+    _data = property(_logical_data, _DATA.__set__)
+
+    def item(self) -> Any:
+        if VM.active and _nvis(self):
+            raise RuntimeError(
+                "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() "
+                "on a Tensor, please try to rewrite what you're doing with other operations. If error is occurring "
+                "somewhere inside PyTorch internals, please file a bug report.")
+        return R.Tensor.item(self)
+
+    def __repr__(self) -> str:
+        if not (VM.active and _nvis(self)):
+            return R.Tensor.__repr__(self)
+        with physical():
+            inner = R.Tensor.__repr__(_plain(self))
+        return f"BatchedTensor(lvl={self._levels[0]}, bdim=0, value=\n{inner})"
+
+
+_install_lanes()
+
+
+def _plain(t: Any) -> Any:
+    return R._make(_get_physical(t), False, None, 0, t._version_counter)
+
+
+def mark(t: Any, levels: tuple) -> Any:
+    """Make `t` batched at `levels` (a fresh tensor from an op; plain again when levels is empty)."""
+    if levels:
+        t.__class__ = BatchedTensor
+        t._levels = levels
+    elif t.__class__ is BatchedTensor:
+        t.__class__ = R.Tensor
+    return t
+
+
+def levels_of(t: Any) -> tuple:
+    return t._levels if t.__class__ is BatchedTensor else ()
+
+
+def visible_levels(t: Any) -> tuple:
+    """The levels of `t` above the floor (a prefix of its levels)."""
+    if t.__class__ is not BatchedTensor:
+        return ()
+    floor = VM.floor
+    live = VM.live
+    out = []
+    for lv in t._levels:
+        if lv <= floor or lv not in live:
+            break
+        out.append(lv)
+    return tuple(out)
+
+
+def batch_size_of(level: int) -> int:
+    for lv, size, _ in VM.stack:
+        if lv == level:
+            return size
+    raise RuntimeError(f"vmap: level {level} is not active")
+
+
+class physical:
+    """Context: batched tensors look physical and dispatch runs plain ops."""
+
+    def __enter__(self) -> None:
+        self.prev = VM.active
+        VM.active = False
+
+    def __exit__(self, *exc: Any) -> None:
+        VM.active = self.prev
+
+
+class masked:
+    """Context: levels up to `floor` are masked (Note [Masked levels])."""
+
+    def __init__(self, floor: int) -> None:
+        self.floor = floor
+
+    def __enter__(self) -> None:
+        self.prev = VM.floor
+        VM.floor = max(self.prev, self.floor)
+        VM.refresh()
+
+    def __exit__(self, *exc: Any) -> None:
+        VM.floor = self.prev
+        VM.refresh()
+
+
+def top_level() -> int:
+    return VM.stack[-1][0] if VM.stack else 0
+
+
+def batched_dispatch(op: Any, args: tuple) -> Any:
+    """Run `op` on arguments of which some may be batched at visible levels."""
+    from ._batch_rules import rule_of
+    vis: set = set()
+    masked_lv: set = set()
+    floor = VM.floor
+    live = VM.live
+    Tensor = R.Tensor
+    for a in args:
+        items = a if isinstance(a, (list, tuple)) else (a,)  # lists of tensors too (cat, index)
+        for t in items:
+            if t.__class__ is BatchedTensor:
+                seen = True
+                for lv in t._levels:
+                    seen = seen and lv > floor and lv in live
+                    (vis if seen else masked_lv).add(lv)
+    if not vis:
+        if _FW.active:  # tangents may be batched: their formulas are ops that batch
+            return R._dispatch_dual(op, args)
+        VM.active = False
+        try:
+            return R.dispatch(op, args)
+        finally:
+            VM.active = True
+    if _FW.active:
+        for a in args:
+            for t in (a if isinstance(a, (list, tuple)) else (a,)):
+                if getattr(t, "_fw_grads", None):
+                    raise ForwardBatchingUnsupported(_FW_MESSAGE)
+    VM.active = False
+    try:
+        union = tuple(sorted(vis, reverse=True))
+        rule = rule_of(op)
+        out = None
+        if rule is not None:
+            out = rule(op, args, union)
+        if out is None:
+            out = fallback(op, args, union)
+    finally:
+        VM.active = True
+    levels = union + tuple(sorted(masked_lv, reverse=True))
+    if isinstance(out, Tensor):
+        return mark(out, levels)
+    for o in out:
+        if isinstance(o, Tensor):
+            mark(o, levels)
+    return out
+
+
+class ForwardBatchingUnsupported(NotImplementedError):
+    """Forward-mode tangents meeting batch dims they were not made with (jacfwd then loops)."""
+
+
+_FW_MESSAGE = ("vmap: forward-mode AD (jvp, jacfwd, hessian) of inputs batched by an enclosing vmap is not supported "
+               "yet; jvp/jacfwd outside vmap, and vmap over tangents, are")
+
+
+def _check_no_batched_tangents(x: Any) -> None:
+    fw = getattr(x, "_fw_grads", None) if _FW.active else None
+    if fw and any(visible_levels(t) for t in fw.values() if isinstance(t, R.Tensor)):
+        raise ForwardBatchingUnsupported(_FW_MESSAGE)
+
+
+_FALLBACK_WARNING = ("There is a performance drop because we have not yet implemented the batching rule for "
+                     "aten::{}. Please file us an issue on GitHub so that we can prioritize its implementation.")
+
+
+def fallback(op: Any, args: tuple, union: tuple) -> Any:
+    """A Python loop over the batch (with torch's warning): correct, not fast."""
+    from ._batch_rules import align, expand_to
+    warnings.warn(_FALLBACK_WARNING.format(op.name), UserWarning, stacklevel=4)
+    sizes = tuple(batch_size_of(lv) for lv in union)
+    nb = len(union)
+
+    def prep(a: Any) -> Any:
+        if a.__class__ is BatchedTensor and visible_levels(a):
+            return expand_to(align(a, union, None), sizes)
+        return None
+    prepared = {}
+    for i, a in enumerate(args):
+        if isinstance(a, R.Tensor):
+            prepared[i] = prep(a)
+        elif isinstance(a, (list, tuple)) and any(isinstance(x, R.Tensor) for x in a):
+            prepared[i] = [prep(x) if isinstance(x, R.Tensor) else None for x in a]
+    results = []
+    for idx in np.ndindex(*sizes):
+        call = list(args)
+        for i, p in prepared.items():
+            if isinstance(p, list):
+                call[i] = type(args[i])(x if pp is None else pp[idx] for x, pp in zip(args[i], p))
+            elif p is not None:
+                call[i] = p[idx]
+        results.append(R.dispatch(op, tuple(call)))
+    stack = R.FUNCTIONS["stack"]
+    if isinstance(results[0], R.Tensor):
+        s = stack(results, 0)
+        return s.reshape(sizes + tuple(s._data.shape[1:]))
+    outs = []
+    for k in range(len(results[0])):
+        s = stack([r[k] for r in results], 0)
+        outs.append(s.reshape(sizes + tuple(s._data.shape[1:])))
+    first = results[0]
+    return type(first)(*outs) if hasattr(first, "_fields") else tuple(outs)
+
+
+def inplace_batched(op: Any, args: tuple, apply: Callable) -> Any:
+    """An in-place op inside vmap: `self` must carry every batch dim in play (torch's error)."""
+    from ._batch_rules import align, pointwise, rule_of
+    vis: set = set()
+    for a in args:
+        for t in (a if isinstance(a, (list, tuple)) else (a,)):
+            vis.update(visible_levels(t))
+    self = args[0]
+    if not vis:
+        with physical():
+            return apply(op, args)
+    mine = visible_levels(self)
+    if set(mine) != vis:
+        shape = tuple(self.shape)
+        bshape = tuple(np.broadcast_shapes(*(tuple(_get_physical(t).shape) for t in args
+                                             if isinstance(t, R.Tensor))))
+        raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match the broadcast shape "
+                           f"[{', '.join(map(str, bshape))}]")
+    if rule_of(op) is not pointwise:
+        raise NotImplementedError(f"vmap: the in-place op {op.name} has no batching rule yet; use its out-of-place "
+                                  f"form inside vmap")
+    rank = _get_physical(self).ndim - len(mine)
+    with physical():
+        new = [args[0]] + [align(a, mine, rank) if isinstance(a, R.Tensor) and visible_levels(a) else a
+                           for a in args[1:]]
+        return apply(op, tuple(new))
+
+
+# ---------------------------------------------------------------------------------------
+# the transform
+
+def _spec_text(x: Any) -> str:
+    return str(x)
+
+
+def _broadcast_in_dims(in_dims: Any, args: tuple, name: str) -> list:
+    """One in_dim per flattened argument leaf (torch's errors)."""
+    head = f"vmap({name}, in_dims={in_dims}, ...)(<inputs>)"
+    if isinstance(in_dims, int) or in_dims is None:
+        return [in_dims] * len(tree_flatten(args)[0])
+    if not isinstance(in_dims, tuple):
+        raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
+                         f"(potentially nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
+    if len(in_dims) != len(args):
+        raise ValueError(f"{head}: in_dims is not compatible with the structure of `inputs`. in_dims has structure "
+                         f"{tree_flatten(in_dims)[1]} but inputs has structure {tree_flatten(args)[1]}.")
+    out: list = []
+
+    def walk(d: Any, a: Any) -> None:
+        if isinstance(d, int) or d is None:
+            out.extend([d] * len(tree_flatten(a)[0]))
+        elif isinstance(d, (tuple, list)) and isinstance(a, (tuple, list)) and len(d) == len(a):
+            for dd, aa in zip(d, a):
+                walk(dd, aa)
+        elif isinstance(d, dict) and isinstance(a, dict) and d.keys() == a.keys():
+            for k in a:
+                walk(d[k], a[k])
+        else:
+            raise ValueError(f"{head}: in_dims is not compatible with the structure of `inputs`. in_dims has "
+                             f"structure {tree_flatten(in_dims)[1]} but inputs has structure {tree_flatten(args)[1]}.")
+    for d, a in zip(in_dims, args):
+        walk(d, a)
+    return out
+
+
+def _move_in(x: Any, dim: int, level: int) -> Any:
+    """`x` (logical dim `dim` is the batch) as a tensor batched at `level` in front."""
+    _check_no_batched_tangents(x)
+    nvis = len(visible_levels(x))
+    with physical():
+        src = nvis + dim
+        if src == 0:
+            t = R.dispatch(R.OPS["alias"], (x,))
+        else:
+            t = R.FUNCTIONS["movedim"](x, src, 0)
+    return mark(t, (level,) + levels_of(x))
+
+
+def _move_out(t: Any, level: int, size: int, out_dim: int | None, name: str) -> Any:
+    _check_no_batched_tangents(t)
+    lv = levels_of(t)
+    if out_dim is None:
+        if lv and lv[0] == level:
+            raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
+        return t
+    rest = lv[1:] if lv and lv[0] == level else lv
+    nrest = 0
+    for x in rest:
+        if x <= VM.floor or x not in VM.live:
+            break
+        nrest += 1
+    logical_rank = _get_physical(t).ndim - (len(lv) - len(rest)) - nrest
+    if not -(logical_rank + 1) <= out_dim <= logical_rank:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-(logical_rank + 1)}, "
+                         f"{logical_rank}], but got {out_dim})")
+    od = out_dim % (logical_rank + 1)
+    with physical():
+        if lv and lv[0] == level:
+            out = R.FUNCTIONS["movedim"](t, 0, nrest + od) if nrest + od else R.dispatch(R.OPS["alias"], (t,))
+        else:
+            shape = list(t._data.shape)
+            u = R.FUNCTIONS["unsqueeze"](t, nrest + od)
+            shape.insert(nrest + od, size)
+            out = u.expand(*shape)
+    return mark(out, rest)
+
+
+def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
+         chunk_size: int | None = None) -> Callable:
+    """`func` mapped over dimension `in_dims` of its inputs, results stacked along `out_dims`."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+    name = getattr(func, "__name__", repr(func))
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        flat, spec = tree_flatten(args)
+        dims = _broadcast_in_dims(in_dims, args, name)
+        size = None
+        for x, d in zip(flat, dims):
+            if d is None:
+                continue
+            if not isinstance(d, int):
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims must be int or None")
+            if not isinstance(x, R.Tensor):
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for an input but "
+                                 f"the input is of type {type(x)}. We cannot vmap over non-Tensor arguments, please "
+                                 f"use None as the respective in_dim")
+            n = x.dim()
+            if not -n <= d < n:
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for some input, but "
+                                 f"that input is a Tensor of dimensionality {n} so expected in_dim to satisfy "
+                                 f"-{n} <= in_dim < {n}.")
+        sizes = [x.shape[d] for x, d in zip(flat, dims) if d is not None]
+        if not sizes:
+            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): at least one input must be batched "
+                             f"(got in_dims that are all None)")
+        if len(set(sizes)) != 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sizes} for the mapped dimension")
+        size = sizes[0]
+        if chunk_size is not None and size > chunk_size:
+            return _chunked(wrapped_one, flat, dims, spec, size, kwargs)
+        return wrapped_one(flat, dims, spec, size, kwargs)
+
+    def wrapped_one(flat: list, dims: list, spec: Any, size: int, kwargs: dict) -> Any:
+        VM.counter += 1
+        level = VM.counter
+        VM.stack.append((level, size, randomness))
+        VM.refresh()
+        try:
+            moved = [x if d is None else _move_in(x, d % x.dim(), level) for x, d in zip(flat, dims)]
+            out = func(*tree_unflatten(moved, spec), **kwargs)
+            out_flat, out_spec = tree_flatten(out)
+            if isinstance(out_dims, tuple):
+                if not isinstance(out, tuple) or len(out_dims) != len(out):
+                    raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible "
+                                     f"with the structure of `outputs`. out_dims has structure "
+                                     f"{tree_flatten(out_dims)[1]} but outputs has structure {out_spec}.")
+                ods = []
+                for od, o in zip(out_dims, out):
+                    ods.extend([od] * len(tree_flatten(o)[0]))
+            else:
+                ods = [out_dims] * len(out_flat)
+            results = []
+            for o, od in zip(out_flat, ods):
+                if not isinstance(o, R.Tensor):
+                    if od is None:
+                        results.append(o)
+                        continue
+                    raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(o)}. "
+                                     f"Did you mean to set out_dims= to None for output?")
+                results.append(_move_out(o, level, size, od, name))
+        finally:
+            VM.stack.pop()
+            VM.refresh()
+        return tree_unflatten(results, out_spec)
+
+    def _chunked(run: Callable, flat: list, dims: list, spec: Any, size: int, kwargs: dict) -> Any:
+        pieces = []
+        for start in range(0, size, chunk_size):
+            n = min(chunk_size, size - start)
+            part = [x if d is None else x.narrow(d, start, n) for x, d in zip(flat, dims)]
+            pieces.append(run(part, dims, spec, n, kwargs))
+        first_flat, out_spec = tree_flatten(pieces[0])
+        ods = out_dims if not isinstance(out_dims, tuple) else None
+        cols = []
+        for k in range(len(first_flat)):
+            od = ods if ods is not None else tree_flatten(out_dims)[0][k]
+            items = [tree_flatten(p)[0][k] for p in pieces]
+            cols.append(items[0] if od is None else R.FUNCTIONS["cat"](items, od))
+        return tree_unflatten(cols, out_spec)
+
+    return wrapped
+
+
+
+# ---------------------------------------------------------------------------------------
+# reverse-mode transforms inside vmap (Note [Masked levels])
+
+def _visible_stack_levels() -> tuple:
+    return tuple(lv for lv, _, _ in reversed(VM.stack) if lv > VM.floor)
+
+
+def batched_stand_in(x: Any) -> Any:
+    """A transform's stand-in for `x` inside vmap: its own copy per batch element."""
+    from ._batch_rules import _full
+    from ..autograd.grad_mode import _state
+    union = _visible_stack_levels()
+    rest = levels_of(x)[len(visible_levels(x)):]
+    with physical():
+        full = _full(x, union)
+        if x._requires_grad and _state.enabled:
+            t = R.dispatch(R.OPS["clone"], (full, None))
+        else:
+            t = R._make(full._data, True, None, 0)  # a broadcast view: copies share the input's memory
+    return mark(t, union + rest)
+
+
+def full_like_levels(c: Any, like: Any) -> Any:
+    """Cotangent `c` materialised over the visible batch levels of output `like` (and its own)."""
+    from ._batch_rules import _full
+    if not isinstance(c, R.Tensor):
+        return c
+    union = tuple(sorted(set(visible_levels(like)) | set(visible_levels(c)), reverse=True))
+    if not union or visible_levels(c) == union:
+        return c
+    with physical():
+        t = _full(c, union)
+    return mark(t, union + levels_of(c)[len(visible_levels(c)):])

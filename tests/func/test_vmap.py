@@ -1,0 +1,370 @@
+"""vmap: each op of the table against a Python loop over the batch, composed transforms
+(per-sample gradients, jacrev), nesting, in_dims/out_dims, the fallback warning, errors."""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+from tapegrad.func import grad, jacrev, vjp, vmap
+from tapegrad.func._batch_rules import rule_of
+from tapegrad.ops import OPS
+from tapegrad.ops._samples import samples_of
+
+MAX_SAMPLES = 6
+# (op name, sample index, mode) or (op name,) -> reason: every entry says why it cannot pass
+KNOWN_FAILURES: dict[tuple, str] = {}
+
+
+# ---------------------------------------------------------------------------------------
+# the sweep over the op table: vmap over 3 perturbed copies == a loop over them
+
+def _arrays_of(sample: Any) -> tuple:
+    """The sample's arrays and where they sit: ('a', position, item in a list or None) / ('k', name, None)."""
+    arrays, slots = [], []
+    for k, v in enumerate(sample.args):
+        if isinstance(v, (list, tuple)) and any(isinstance(x, np.ndarray) for x in v):
+            for j, x in enumerate(v):
+                if isinstance(x, np.ndarray):
+                    arrays.append(x)
+                    slots.append(("a", k, j))
+        elif isinstance(v, np.ndarray):
+            arrays.append(v)
+            slots.append(("a", k, None))
+    for k, v in sample.kwargs.items():
+        if isinstance(v, np.ndarray):
+            arrays.append(v)
+            slots.append(("k", k, None))
+    return arrays, slots
+
+
+def _caller(op: Any, sample: Any, slots: list) -> Any:
+    def call(*ts: Any) -> Any:
+        args = [list(v) if isinstance(v, (list, tuple)) else v for v in sample.args]
+        kwargs = dict(sample.kwargs)
+        for (where, k, j), t in zip(slots, ts):
+            if where == "k":
+                kwargs[k] = t
+            elif j is None:
+                args[k] = t
+            else:
+                args[k][j] = t
+        args = [tuple(v) if isinstance(sample.args[n], tuple) else v for n, v in enumerate(args)]
+        out = op.callable(*args, **kwargs)
+        return tuple(out) if isinstance(out, tuple) else out
+    return call
+
+
+def _sweep_cases() -> list:
+    cases = []
+    for name in sorted(OPS):
+        op = OPS[name]
+        if op.nondeterministic_samples or op.samples is None:
+            continue
+        for i, sample in enumerate(samples_of(op)[:MAX_SAMPLES]):
+            cases.append((name, i, sample))
+    return cases
+
+
+_CASES = _sweep_cases()
+
+
+def _check_case(name: str, i: int, sample: Any, mode: str) -> None:
+    op = OPS[name]
+    arrays, slots = _arrays_of(sample)
+    if not arrays or (mode == "rest" and len(arrays) < 2):
+        return
+    dims = {"all": [0] * len(arrays), "first": [0] + [None] * (len(arrays) - 1),
+            "rest": [None] + [0] * (len(arrays) - 1)}[mode]
+    rng = np.random.RandomState(i)
+    inputs = []
+    for a, d in zip(arrays, dims):
+        if d is None:
+            inputs.append(tg.from_numpy(a.copy()))
+        elif a.dtype.kind == "f":
+            inputs.append(tg.from_numpy(np.stack([a + rng.uniform(-1e-3, 1e-3, a.shape) for _ in range(3)])))
+        else:
+            inputs.append(tg.from_numpy(np.stack([a] * 3)))
+    call = _caller(op, sample, slots)
+    try:
+        loop = [call(*[x if d is None else x[b] for x, d in zip(inputs, dims)]) for b in range(3)]
+    except Exception:  # the sample is an error case: vmap must raise too
+        with pytest.raises(Exception), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            vmap(call, in_dims=tuple(dims))(*inputs)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = vmap(call, in_dims=tuple(dims))(*inputs)
+    got = got if isinstance(got, tuple) else (got,)
+    loop = [r if isinstance(r, tuple) else (r,) for r in loop]
+    for k, g in enumerate(got):
+        ref = np.stack([r[k].numpy() for r in loop])
+        assert tuple(g.shape) == ref.shape, f"{mode}: output {k} shape {tuple(g.shape)} vs {ref.shape}"
+        assert g.dtype == loop[0][k].dtype
+        np.testing.assert_allclose(g.numpy(), ref, rtol=1e-7, atol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("mode", ["all", "first", "rest"])
+def test_vmap_of_every_op_matches_a_loop(mode: str) -> None:
+    """Every op x its samples, batched at all tensors / the first only / all but the first."""
+    failures = []
+    for name, i, sample in _CASES:
+        reason = KNOWN_FAILURES.get((name, i, mode)) or KNOWN_FAILURES.get((name,))
+        try:
+            _check_case(name, i, sample, mode)
+        except Exception as exc:  # collect them all: one report
+            if not reason:
+                failures.append(f"{name}[{i}]: {type(exc).__name__}: {str(exc)[:200]}")
+        else:
+            assert not reason, f"{name}[{i}] {mode} passes: remove it from KNOWN_FAILURES"
+    assert not failures, "\n".join(failures)
+
+
+def test_most_ops_have_a_batching_rule() -> None:
+    with_rule = [n for n in OPS if rule_of(OPS[n]) is not None]
+    assert len(with_rule) >= 0.8 * len(OPS)
+    for name in ("add", "mul", "sum.dim_IntList", "mean.all", "view", "expand", "permute", "transpose", "select",
+                 "slice", "mm", "mv", "dot", "bmm", "addmm", "cat", "stack", "softmax.int", "log_softmax.int",
+                 "where.self", "index.Tensor", "convolution"):
+        assert rule_of(OPS[name]) is not None, name
+
+
+def test_batched_ops_run_once_not_per_element() -> None:
+    calls = []
+    op = OPS["sin"]
+    forward = op.forward
+    op.forward = lambda *a: calls.append(1) or forward(*a)
+    try:
+        vmap(tg.sin)(tg.randn(7, 3))
+    finally:
+        op.forward = forward
+    assert len(calls) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# against torch.func.vmap
+
+def _pair(fn_tg: Any, fn_t: Any, *arrays: np.ndarray, **kw: Any) -> None:
+    torch = pytest.importorskip("torch")
+    def conv(L: Any, a: Any) -> Any:
+        return tuple(L.tensor(x) for x in a) if isinstance(a, tuple) else L.tensor(a)
+    got = vmap(fn_tg, **kw)(*[conv(tg, a) for a in arrays])
+    want = torch.func.vmap(fn_t, **kw)(*[conv(torch, a) for a in arrays])
+    got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+    for g, w in zip(got, want):
+        assert tuple(g.shape) == tuple(w.shape)
+        np.testing.assert_allclose(g.numpy(), w.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+R = np.random.RandomState(0)
+A, B = R.randn(4, 3, 5), R.randn(4, 5)
+
+
+@pytest.mark.parametrize("which", ["pointwise", "reduction", "shape", "matmul", "catstack", "softmax", "where",
+                                   "index"])
+def test_matches_torch_func_vmap(which: str) -> None:
+    f = {
+        "pointwise": lambda L: lambda a, b: (a * b).exp() - b.tanh() / 2,
+        "reduction": lambda L: lambda a, b: (a.sum(-1), a.mean(0, keepdim=True), a.amax((0, 1)), a.std(1)),
+        "shape": lambda L: lambda a, b: (a.transpose(0, 1).reshape(-1, 3).unsqueeze(1).expand(5, 2, 3),
+                                         a.permute(1, 0)[1:, :2].flatten(), a.select(1, 2).squeeze()),
+        "matmul": lambda L: lambda a, b: (a @ b, b @ a.t(), L.mm(a, a.t()), L.mv(a, b), L.dot(b, b),
+                                          L.addmm(b[:3], a, a.t()[:, :3])),
+        "catstack": lambda L: lambda a, b: (L.cat([a, b.unsqueeze(0)], 0), L.stack([b, b * 2], -1)),
+        "softmax": lambda L: lambda a, b: (a.softmax(-1), a.log_softmax(0)),
+        "where": lambda L: lambda a, b: L.where(a > 0, a, b),
+        "index": lambda L: lambda a, b: (a[L.tensor([2, 0])], a[:, L.tensor([1, 1, 4])], a[1], b[L.tensor([0, 2])]),
+    }[which]
+    torch = pytest.importorskip("torch")
+    _pair(f(tg), f(torch), A, B)
+    _pair(f(tg), f(torch), A, B[0], in_dims=(0, None))
+
+
+def test_in_dims_out_dims_nested_against_torch() -> None:
+    x = R.randn(3, 4, 5)
+    _pair(lambda a: a.sum(0), lambda a: a.sum(0), x, in_dims=1)
+    _pair(lambda a: a * 2, lambda a: a * 2, x, in_dims=-1, out_dims=1)
+    _pair(lambda a, b: (a + b, a), lambda a, b: (a + b, a), x, x[0, :, 0], in_dims=(2, None), out_dims=(0, 1))
+    _pair(lambda p: p[0] * p[1], lambda p: p[0] * p[1], (x, x.transpose(1, 0, 2).copy()), in_dims=((0, 1),))
+    _pair(lambda a, b: a @ b, lambda a, b: a @ b, x, x.transpose(0, 2, 1).copy())  # batched 3-d matmul
+    _pair(lambda a, b: a.clone().mul_(b).add_(1), lambda a, b: a.clone().mul_(b).add_(1), x, x[0], in_dims=(0, None))
+    torch = pytest.importorskip("torch")
+    got = vmap(vmap(lambda a, b: a @ b, in_dims=(0, None)), in_dims=(None, 0))(tg.tensor(x[0]), tg.tensor(x[:, 0]))
+    want = torch.func.vmap(torch.func.vmap(lambda a, b: a @ b, in_dims=(0, None)), in_dims=(None, 0))(
+        torch.tensor(x[0]), torch.tensor(x[:, 0]))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+    got = vmap(vmap(lambda a: a.softmax(0).sum()), in_dims=1)(tg.tensor(x))
+    want = torch.func.vmap(torch.func.vmap(lambda a: a.softmax(0).sum()), in_dims=1)(torch.tensor(x))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_logical_shape_inside_and_chunks() -> None:
+    seen = []
+    out = vmap(lambda a: seen.append((tuple(a.shape), a.dim(), a.size(-1), len(a))) or a * 1)(tg.randn(6, 2, 3))
+    assert seen == [((2, 3), 2, 3, 2)] and tuple(out.shape) == (6, 2, 3)
+    x = tg.randn(7, 3)
+    np.testing.assert_allclose(vmap(lambda a: a.sum(), chunk_size=3)(x).numpy(), x.sum(1).numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# composition with reverse mode
+
+def _mlp(L: Any) -> Any:
+    L.manual_seed(0)
+    return L.nn.Sequential(L.nn.Linear(6, 8), L.nn.Tanh(), L.nn.Linear(8, 3)).double()
+
+
+def test_per_sample_gradients_of_an_mlp_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x, y = R.randn(5, 6), R.randn(5, 3)
+    results = []
+    for L in (tg, torch):
+        model = _mlp(L)
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(p, xb, yb, L=L, model=model):
+            out = L.func.functional_call(model, p, (xb.unsqueeze(0),))
+            return L.nn.functional.mse_loss(out, yb.unsqueeze(0))
+        results.append(L.func.vmap(L.func.grad(loss), in_dims=(None, 0, 0))(params, L.tensor(x), L.tensor(y)))
+    got, want = results
+    for k in want:
+        assert tuple(got[k].shape) == tuple(want[k].shape) == (5,) + tuple(_mlp(torch).state_dict()[k].shape)
+        np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_per_sample_gradients_of_a_conv_net_match_a_loop() -> None:
+    F = tg.nn.functional
+    w, x = tg.randn(4, 2, 3, 3, dtype=tg.float64), tg.randn(5, 2, 6, 6, dtype=tg.float64)
+    loss = lambda w, xb: F.max_pool2d(F.conv2d(xb.unsqueeze(0), w, padding=1).relu(), 2).pow(2).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        got = vmap(grad(loss), in_dims=(None, 0))(w, x)
+    want = tg.stack([grad(loss)(w, x[i]) for i in range(5)])
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+
+
+def test_grad_of_vmap_and_vjp_over_cotangents() -> None:
+    torch = pytest.importorskip("torch")
+    x = R.randn(4, 3)
+    for L in (tg, torch):
+        t = L.tensor(x)
+        g = L.func.grad(lambda a: L.func.vmap(lambda r: (r.sin() * r.sum()).sum())(a).sum())(t)
+        out, fn = L.func.vjp(lambda a: (a.tanh() @ a.t()).softmax(-1), t)
+        j = L.func.vmap(fn)(L.eye(16, dtype=L.float64).reshape(16, 4, 4))[0]
+        if L is tg:
+            g_tg, j_tg = g, j
+    np.testing.assert_allclose(g_tg.numpy(), g.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(j_tg.numpy(), j.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_jacrev_is_one_batched_backward() -> None:
+    torch = pytest.importorskip("torch")
+    w = R.randn(10, 10)
+    for L in (tg, torch):
+        W = L.tensor(w)
+        jac = L.func.jacrev(lambda a: L.tanh(W @ a) * a)(L.tensor(w[0]))
+        hess = L.func.hessian(lambda a: (L.tanh(W @ a) * a).sum())(L.tensor(w[0]))
+        if L is tg:
+            jac_tg, hess_tg = jac, hess
+    np.testing.assert_allclose(jac_tg.numpy(), jac.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hess_tg.numpy(), hess.numpy(), rtol=1e-10, atol=1e-12)
+    calls = []
+    op = OPS["tanh_backward"]
+    forward = op.forward
+    op.forward = lambda *a: calls.append(1) or forward(*a)
+    try:
+        jacrev(lambda a: tg.tanh(a) * 2)(tg.randn(9))
+    finally:
+        op.forward = forward
+    assert len(calls) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# fallback and errors
+
+def test_fallback_warns_and_is_correct() -> None:
+    x, m = tg.randn(3, 4), tg.randn(3, 4) > 0
+    with pytest.warns(UserWarning, match="There is a performance drop because we have not yet implemented the "
+                                         "batching rule for aten::masked_select"):
+        with pytest.raises(Exception):  # data-dependent shapes: torch refuses too
+            vmap(lambda a, b: a.masked_select(b))(x, m)
+    with pytest.warns(UserWarning, match="batching rule for aten::roll"):
+        got = vmap(lambda a: a.roll(1))(x)
+    np.testing.assert_array_equal(got.numpy(), np.stack([np.roll(r, 1) for r in x.numpy()]))
+
+
+def test_errors_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for L in (tg, torch):
+        x = L.randn(3, 4)
+        with pytest.raises(ValueError, match="must only return Tensors, got type <class 'float'>"):
+            L.func.vmap(lambda t: 1.0)(x)
+        with pytest.raises(ValueError, match="Got in_dim=2 for some input, but that input is a Tensor of "
+                                             "dimensionality 2"):
+            L.func.vmap(lambda t: t, in_dims=2)(x)
+        with pytest.raises(ValueError, match=r"same size in the mapped dimension, got sizes \[3, 2\]"):
+            L.func.vmap(lambda a, b: a)(x, L.randn(2, 4))
+        with pytest.raises(ValueError, match="We cannot vmap over non-Tensor arguments"):
+            L.func.vmap(lambda t: t)(1.0)
+        with pytest.raises(RuntimeError, match="Only allowed values for randomness are 'error', 'different', or "
+                                               "'same'. Got bad"):
+            L.func.vmap(lambda t: t, randomness="bad")
+        with pytest.raises(RuntimeError, match="called random operation while in randomness error mode"):
+            L.func.vmap(lambda t: t + L.rand(4))(x)
+        with pytest.raises(RuntimeError, match="It looks like you're calling .item\\(\\) on a Tensor"):
+            L.func.vmap(lambda t: t.sum().item())(x)
+        assert tuple(L.func.vmap(lambda t: t + L.rand(4), randomness="same")(x).shape) == (3, 4)
+        with pytest.raises(RuntimeError, match=r"output with shape \[4\] doesn't match the broadcast shape \[3, 4\]"):
+            L.func.vmap(lambda a, b: a.add_(b), in_dims=(None, 0))(L.randn(4), x)
+
+
+def test_autograd_functional_vectorize_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x = R.randn(4)
+    res = []
+    for L in (tg, torch):
+        a, b = L.tensor(x), L.tensor(x[::-1].copy())
+        jac = L.autograd.functional.jacobian(lambda a, b: (a.sin() * b.sum(), (a * b).exp()), (a, b), vectorize=True)
+        hess = L.autograd.functional.hessian(lambda a: (a.tanh() ** 3).sum(), a, vectorize=True, create_graph=True)
+        res.append([t.detach().numpy() for row in jac for t in row] + [hess.detach().numpy()])
+    for g, w in zip(*res):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["vmap_jacrev", "jacrev_vmap", "grad_vmap_grad", "jacfwd_jacrev", "vmap_vjp",
+                                  "vmap_vmap_grad"])
+def test_compositions_match_torch(case: str) -> None:
+    torch = pytest.importorskip("torch")
+    x, w = R.randn(3, 4), R.randn(4, 4)
+    res = []
+    for L in (tg, torch):
+        X, W = L.tensor(x), L.tensor(w)
+        f = lambda a: (L.tanh(W @ a) * a).sum()
+        g = lambda a: L.tanh(W @ a) * a
+        res.append({
+            "vmap_jacrev": lambda: L.func.vmap(L.func.jacrev(g))(X),
+            "jacrev_vmap": lambda: L.func.jacrev(L.func.vmap(g))(X),
+            "grad_vmap_grad": lambda: L.func.grad(lambda X: L.func.vmap(L.func.grad(f))(X).sum())(X),
+            "jacfwd_jacrev": lambda: L.func.jacfwd(L.func.jacrev(g))(X[0]),
+            "vmap_vjp": lambda: L.func.vmap(lambda a: L.func.vjp(g, a)[1](a)[0])(X),
+            "vmap_vmap_grad": lambda: L.func.vmap(L.func.vmap(L.func.grad(f)))(X.reshape(3, 1, 4).expand(3, 2, 4)),
+        }[case]().detach().numpy())
+    assert res[0].shape == res[1].shape
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-10, atol=1e-12)
+
+
+def test_forward_mode_of_batched_inputs_refuses_rather_than_guessing() -> None:
+    x = tg.randn(3, 4)
+    with pytest.raises(NotImplementedError, match="forward-mode AD .* of inputs batched by an enclosing vmap"):
+        vmap(lambda a: tg.func.jvp(tg.sin, (a,), (a,))[1])(x)
+    with pytest.raises(NotImplementedError, match="forward-mode AD"):
+        tg.func.jacfwd(vmap(tg.sin))(x)
+
+
+def test_detach_inside_vmap_keeps_the_batch() -> None:
+    x = tg.randn(3, 4)
+    np.testing.assert_allclose(vmap(lambda a: a.detach() * 2)(x).numpy(), x.numpy() * 2)
