@@ -32,5 +32,10 @@ _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. 
 
 def check_random() -> None:
     """Random ops call this: torch's error inside vmap(randomness='error')."""
-    if VM.active and VM.stack[-1][2] == "error":
-        raise RuntimeError(_RANDOM_ERROR)
+    if VM.active:
+        mode = VM.stack[-1][2]
+        if mode == "error":
+            raise RuntimeError(_RANDOM_ERROR)
+        if mode == "different":  # random factories draw logical shapes: one draw for the whole batch
+            raise NotImplementedError("vmap: randomness='different' is not supported yet for random ops "
+                                      "(tapegrad draws once for the whole batch, which is randomness='same')")

@@ -317,7 +317,8 @@ def test_errors_match_torch() -> None:
             L.func.vmap(lambda t: t + L.rand(4))(x)
         with pytest.raises(RuntimeError, match="It looks like you're calling .item\\(\\) on a Tensor"):
             L.func.vmap(lambda t: t.sum().item())(x)
-        assert tuple(L.func.vmap(lambda t: t + L.rand(4), randomness="same")(x).shape) == (3, 4)
+        same = L.func.vmap(lambda t: t * 0 + L.rand(4), randomness="same")(x)
+        assert tuple(same.shape) == (3, 4) and bool((same[0] == same[1]).all())
         with pytest.raises(RuntimeError, match=r"output with shape \[4\] doesn't match the broadcast shape \[3, 4\]"):
             L.func.vmap(lambda a, b: a.add_(b), in_dims=(None, 0))(L.randn(4), x)
 
@@ -363,6 +364,11 @@ def test_forward_mode_of_batched_inputs_refuses_rather_than_guessing() -> None:
         vmap(lambda a: tg.func.jvp(tg.sin, (a,), (a,))[1])(x)
     with pytest.raises(NotImplementedError, match="forward-mode AD"):
         tg.func.jacfwd(vmap(tg.sin))(x)
+
+
+def test_randomness_different_is_refused_not_faked() -> None:
+    with pytest.raises(NotImplementedError, match="randomness='different' is not supported yet"):
+        vmap(lambda t: t + tg.rand(4), randomness="different")(tg.randn(3, 4))
 
 
 def test_detach_inside_vmap_keeps_the_batch() -> None:
