@@ -25,6 +25,7 @@ import numpy as np
 from .. import _dtype as D
 from ..ops import _registry as R
 from . import anomaly_mode as _anomaly
+from ._forward_state import FW as _FW
 from .grad_mode import _state, no_grad
 from .graph import FREED_MESSAGE, Node, hooks_state, pack_saved_tensor
 
@@ -261,12 +262,22 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         record = _state.enabled and any(needs)
         ctx = cls._backward_cls()
         ctx.needs_input_grad = needs
-        with no_grad():
-            if uses_setup_context:
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
+        # forward mode: the inputs' tangents are hidden from forward; the `jvp` method gives the
+        # outputs' tangents instead (as torch, which raises when jvp is not implemented)
+        levels = _FW.visible
+        dual = levels and any(t and getattr(a, "_fw_grads", None) for t, a in zip(is_tensor, args))
+        if dual:
+            _FW.set_visible(())
+        try:
+            with no_grad():
+                if uses_setup_context:
+                    output = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, output)
+                else:
+                    output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            if dual:
+                _FW.set_visible(levels)
         if not isinstance(output, tuple):
             outputs, is_tuple = (output,), False
         else:
@@ -276,6 +287,9 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         outputs = _wrap_outputs(ctx, args, outputs, record)
         if record:
             _save_tensors(ctx, outputs)
+        if dual:
+            from ._forward_dispatch import custom_function_jvp
+            custom_function_jvp(cls.jvp, ctx, args, outputs)
         return outputs if is_tuple else outputs[0]
 
 

@@ -416,3 +416,39 @@ def test_anomaly_mode_records_custom_function_trace():
     msgs = [str(x.message) for x in w]
     assert any(m.startswith("Error detected in FBackward. Traceback of forward call") and "F.apply" in m
                for m in msgs)
+
+
+def test_custom_function_jvp_in_forward_mode():
+    """Forward mode through a custom Function uses its jvp (the forward sees no tangents), and a
+    Function without jvp raises torch's error."""
+    import tapegrad as tg
+    fwAD = tg.autograd.forward_ad
+
+    class Square(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.x = x
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * ctx.x * g
+
+        @staticmethod
+        def jvp(ctx, x_t):
+            return 2 * ctx.x * x_t * 10  # deliberately not the true derivative: proves jvp is used
+
+    class NoJvp(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(tg.tensor([1.0, 2.0]), tg.ones(2))
+        assert fwAD.unpack_dual(Square.apply(dual)).tangent.tolist() == [20.0, 40.0]
+        with pytest.raises(NotImplementedError, match="You must implement the jvp function"):
+            NoJvp.apply(dual)
