@@ -26,6 +26,24 @@ def _inplace_suffix(inplace: bool, first: bool = False) -> str:
     return "inplace=True" if first else ", inplace=True"
 
 
+class _ElementwiseActivation(Module):
+    """An activation with only the `inplace` option: forward is `_function(input, inplace)`."""
+
+    __constants__ = ["inplace"]
+    _function: Any = None
+    _repr_inplace = True  # torch's Hardsigmoid/Hardswish do not show it
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_suffix(self.inplace, first=True) if self._repr_inplace else ""
+
+
 class Threshold(Module):
     """y = x where x > threshold, else value."""
 
@@ -44,20 +62,10 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}{_inplace_suffix(self.inplace)}"
 
 
-class ReLU(Module):
+class ReLU(_ElementwiseActivation):
     """y = max(x, 0)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_suffix(self.inplace, first=True)
+    _function = staticmethod(F.relu)
 
 
 class RReLU(Module):
@@ -124,17 +132,11 @@ class Sigmoid(Module):
         return input.sigmoid()
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(_ElementwiseActivation):
     """y = clamp(x / 6 + 1 / 2, 0, 1)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input, self.inplace)
+    _function = staticmethod(F.hardsigmoid)
+    _repr_inplace = False
 
 
 class Tanh(Module):
@@ -144,49 +146,23 @@ class Tanh(Module):
         return input.tanh()
 
 
-class SiLU(Module):
+class SiLU(_ElementwiseActivation):
     """y = x * sigmoid(x) (the swish)."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_suffix(self.inplace, first=True)
+    _function = staticmethod(F.silu)
 
 
-class Mish(Module):
+class Mish(_ElementwiseActivation):
     """y = x * tanh(softplus(x))."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_suffix(self.inplace, first=True)
+    _function = staticmethod(F.mish)
 
 
-class Hardswish(Module):
+class Hardswish(_ElementwiseActivation):
     """y = x * relu6(x + 3) / 6."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
+    _function = staticmethod(F.hardswish)
+    _repr_inplace = False
 
 
 class ELU(Module):
@@ -223,20 +199,10 @@ class CELU(Module):
         return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
-class SELU(Module):
+class SELU(_ElementwiseActivation):
     """y = scale * elu(x, alpha) with the self-normalizing constants."""
 
-    __constants__ = ["inplace"]
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input, self.inplace)
-
-    def extra_repr(self) -> str:
-        return _inplace_suffix(self.inplace, first=True)
+    _function = staticmethod(F.selu)
 
 
 class GLU(Module):
