@@ -18,7 +18,7 @@ from ._tensor import Tensor
 from . import ops as _ops
 _ops.operators.attach(Tensor)
 from .ops import FUNCTIONS as _FUNCTIONS
-from .ops._registry import result_type
+from .ops._promotion import result_type
 from ._creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full, eye, arange, linspace,
                         logspace, zeros_like, ones_like, empty_like, full_like, scalar_tensor, legacy_constructor)
 from ._creation import range_ as range  # noqa: A001  (torch.range)

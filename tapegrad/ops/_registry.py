@@ -17,10 +17,6 @@ gradient as (grad.t() @ x).t() instead of x.t() @ grad makes it contiguous once 
 back, so `.grad` has the weight's own layout and the optimizer's updates run on contiguous
 memory (torch's mm_mat2_backward does the same). `<param>_transposed` tells a formula.
 
-Note [Saved tensors]
-A saved input is kept as the Tensor with the version it had when saved; a saved result is kept
-as its array with its version counter, and rebuilt as a Tensor whose grad_fn is the node itself
-when unpacked, so that no node holds a reference back to its own output (no cycles).
 """
 from __future__ import annotations
 
@@ -35,6 +31,9 @@ from ..autograd._forward_state import FW as _fw
 from .._vmap_state import VM as _vm
 from ..autograd import anomaly_mode as _anomaly
 from ..autograd.graph import FREED_MESSAGE, Node, PackedSavedTensor, hooks_state as _hooks, pack_saved_tensor
+
+from ._promotion import _cast_arrays, compute_dtype  # noqa: E402
+from ._saved import SavedTensor, _save_input, version_error  # noqa: E402,F401
 
 REQUIRED = inspect.Parameter.empty
 
@@ -192,22 +191,6 @@ _WRAPPED_NUMBER = {bool: np.bool_, int: np.int64, float: np.float64, complex: np
 _NOT_SAVED = _NotSaved()
 
 
-def version_error(tensor: Any, saved_version: int, current: int, producer: Node | None) -> RuntimeError:
-    from ..autograd.anomaly_mode import is_anomaly_enabled
-    desc = f"[{tensor.type()} [{', '.join(str(s) for s in tensor.shape)}]]"
-    if producer is not None and producer._op is not None:
-        desc += f", which is output {tensor._output_nr} of {producer._op.forward_name()},"
-    if is_anomaly_enabled():
-        hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
-                "The variable in question was changed in there or anywhere later. Good luck!")
-    else:
-        hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-    return RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"{desc} is at version {current}; expected version {saved_version} instead. {hint}")
-
-
 def _forward_name(self: OpDef) -> str:
     node = self.node_cls.__name__ if self.node_cls else self.name
     base = node[:-len("Backward0")] if node.endswith("Backward0") else node.rsplit("Backward", 1)[0]
@@ -297,115 +280,6 @@ class OpNode(Node):
 def _zeros_like_meta(meta: tuple) -> Any:
     shape, dt = meta
     return _make(np.zeros(shape, dt), False, None, 0)
-
-
-class SavedTensor:
-    """A tensor saved for backward with its version; see Note [Gradient layout]
-A weight used as `w.t()` (nn.Linear) gets its gradient through TBackward0; computing that
-gradient as (grad.t() @ x).t() instead of x.t() @ grad makes it contiguous once transposed
-back, so `.grad` has the weight's own layout and the optimizer's updates run on contiguous
-memory (torch's mm_mat2_backward does the same). `<param>_transposed` tells a formula.
-
-Note [Saved tensors]."""
-
-    __slots__ = ("tensor", "data", "version", "counter", "is_output", "producer", "output_nr", "fw")
-
-    def __init__(self, tensor: Any, data: np.ndarray, counter: list, is_output: bool, producer: Node | None,
-                 output_nr: int) -> None:
-        self.tensor = tensor
-        self.data = data
-        self.counter = counter
-        self.version = counter[0]
-        self.is_output = is_output
-        self.producer = producer
-        self.output_nr = output_nr
-        self.fw = None  # a saved output's forward-mode tangents (forward-over-reverse)
-
-    def unpack(self, node: Node) -> Any:
-        if self.counter[0] != self.version:
-            t = self.tensor if self.tensor is not None else _make(self.data, False, None, self.output_nr)
-            # torch names an input by the node that produces it now (an in-place op may have rebound it)
-            producer = node if self.is_output else (t._grad_fn if self.tensor is not None else self.producer)
-            raise version_error(t, self.version, self.counter[0], producer)
-        if self.is_output:
-            if _state.enabled and self.output_nr < node.num_outputs:
-                t = _make(self.data, True, node, self.output_nr, self.counter)
-            else:
-                t = _make(self.data, False, None, 0, self.counter)
-            if self.fw is not None:
-                t._fw_grads = self.fw
-            return t
-        return self.tensor
-
-
-_INFERENCE_SAVE_ERROR = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
-    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use it "
-    "in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
-
-
-def _save_input(value: Any) -> Any:
-    if value.__class__ is Tensor or isinstance(value, Tensor):
-        if value._inference:
-            raise RuntimeError(_INFERENCE_SAVE_ERROR)
-        if _hooks.stack:
-            return pack_saved_tensor(value, False, value._output_nr)
-        return SavedTensor(value, value._data, value._version_counter, False, value._grad_fn, value._output_nr)
-    return value
-
-
-# ---------------------------------------------------------------------------------------
-# dtype handling (see Note [Type promotion] in _dtype)
-
-def _result_dtype(values: Sequence[Any]) -> D.dtype:
-    dims = zeros = scalars = None
-    promote = D._PROMOTE
-    for v in values:
-        if isinstance(v, Tensor):
-            d = D._BY_NUMPY[v._data.dtype]
-            if v._data.ndim:
-                dims = d if dims is None else promote[(dims, d)]
-            else:
-                zeros = d if zeros is None else promote[(zeros, d)]
-        elif v is not None and not isinstance(v, str):
-            d = D.scalar_dtype(v)
-            scalars = d if scalars is None else promote[(scalars, d)]
-    return D.result_type_of(dims, zeros, scalars)
-
-
-def result_type(*values: Any) -> D.dtype:
-    """torch.result_type over tensors and Python scalars."""
-    return _result_dtype(values)
-
-
-def _to_float(d: D.dtype) -> D.dtype:
-    return d if (d._category >= 2) else D.get_default_dtype()
-
-
-def compute_dtype(op: OpDef, args: tuple) -> D.dtype | None:
-    """The dtype the op computes in (inputs are cast to it), or None when it keeps its inputs'."""
-    kind = op.promote
-    if kind == "none":
-        return None
-    vals = [args[i] for i in op.promote_idx]
-    if op.list_input:
-        vals = list(vals[0])
-    if kind == "float":  # unary math: integers become the default float dtype
-        return _to_float(D._BY_NUMPY[vals[0]._data.dtype])
-    dt = _result_dtype(vals)
-    if kind == "common_float":
-        return _to_float(dt)
-    return dt
-
-
-def _cast_arrays(op: OpDef, args: list, target: D.dtype) -> None:
-    npd = target.numpy
-    for i in op.promote_idx:
-        a = args[i]
-        if op.list_input:
-            args[i] = [x if x.dtype == npd else x.astype(npd) for x in a]
-        elif a.__class__ is np.ndarray and a.dtype != npd:
-            args[i] = a.astype(npd)
 
 
 # ---------------------------------------------------------------------------------------
