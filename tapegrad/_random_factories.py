@@ -30,7 +30,7 @@ from ._tensor import Tensor, make
 from .ops import _registry as R
 from .ops._inplace import apply_inplace, check_inplace_allowed
 from .random import default_generator
-from ._vmap_state import VM as _VM, check_random
+from ._vmap_state import VM as _VM, check_random, random_batch
 
 __all__ = ["rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like",
            "randn_like", "randint_like", "poisson"]
@@ -61,10 +61,34 @@ _RANDOM_SIGNATURES = (" * (*, torch.Generator generator = None)\n"
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _gen(generator: Any) -> Any:
-    if _VM.active:
-        check_random()  # vmap(randomness='error') refuses random ops
+def _gen(generator: Any, *inputs: Any) -> Any:
+    """The generator for an op that draws logical shapes only (randomness='different' refused)."""
+    if _VM.active and check_random(_any_batched(inputs)):  # vmap(randomness='error') refuses random ops
+        raise NotImplementedError("vmap: randomness='different' is not supported yet for this random op with "
+                                  "batched tensor inputs or in-place")
     return default_generator if generator is None else generator
+
+
+def _any_batched(inputs: tuple) -> bool:
+    if not inputs:
+        return False
+    from .func._vmap import visible_levels
+    return any(isinstance(t, Tensor) and bool(visible_levels(t)) for t in inputs)
+
+
+def _gen_batch(generator: Any) -> tuple:
+    """(generator, levels, sizes) for a factory: under vmap(randomness='different') it draws
+    `sizes + shape` and marks the result batched at `levels` (see `_batched`)."""
+    levels = check_random() if _VM.active else ()
+    gen = default_generator if generator is None else generator
+    return gen, levels, random_batch(levels) if levels else ()
+
+
+def _batched(t: Tensor, levels: tuple) -> Tensor:
+    if levels:
+        from .func._vmap import mark
+        mark(t, levels)
+    return t
 
 
 def _num(x: float) -> str:
@@ -276,7 +300,8 @@ def rand(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None, 
     check_device(device)
     shape = _size_of(size, kwargs, "rand")
     d = _floating(dtype, "check_uniform_bounds")
-    return _finish(_uniform(_gen(generator), shape, d), requires_grad)
+    gen, levels, batch = _gen_batch(generator)
+    return _batched(_finish(_uniform(gen, batch + shape, d), requires_grad), levels)
 
 
 def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -285,7 +310,8 @@ def randn(*size: Any, generator: Any = None, out: Any = None, dtype: Any = None,
     check_device(device)
     shape = _size_of(size, kwargs, "randn")
     d = _floating(dtype, "normal_kernel_cpu")
-    return _finish(_normal(_gen(generator), shape, d), requires_grad)
+    gen, levels, batch = _gen_batch(generator)
+    return _batched(_finish(_normal(gen, batch + shape, d), requires_grad), levels)
 
 
 def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -313,7 +339,8 @@ def randint(*args: Any, generator: Any = None, out: Any = None, dtype: Any = Non
     d = D.as_dtype(dtype) if dtype is not None else D.int64
     if requires_grad and not (d.is_floating_point or d.is_complex):
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    return _finish(_random_from_to(_gen(generator), shape, d, low, int(high), warn=2), requires_grad)
+    gen, levels, batch = _gen_batch(generator)
+    return _batched(_finish(_random_from_to(gen, batch + shape, d, low, int(high), warn=2), requires_grad), levels)
 
 
 def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -332,7 +359,12 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
         raise RuntimeError(f"value cannot be converted to type {d.name}_t without overflow")
     if requires_grad and not d.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    return _finish(_gen(generator).randperm(n, np.int64).astype(d.numpy), requires_grad)
+    gen, levels, batch = _gen_batch(generator)
+    if levels:  # one permutation per batch element
+        perms = [gen.randperm(n, np.int64) for _ in range(math.prod(batch))]
+        values = np.stack(perms).reshape(batch + (n,)) if perms else np.empty(batch + (n,), np.int64)
+        return _batched(_finish(values.astype(d.numpy), requires_grad), levels)
+    return _finish(gen.randperm(n, np.int64).astype(d.numpy), requires_grad)
 
 
 def normal(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None, layout: Any = None,
@@ -350,9 +382,9 @@ def normal(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None
     if "mean" not in bound:
         raise _invalid("normal", args, given, _NORMAL_SIGNATURES)
     mean, std, size = bound["mean"], bound.get("std"), bound.get("size")
-    gen = _gen(generator)
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
+        gen, levels, batch = _gen_batch(generator)
         if std is None or size is None:
             if std is None and not isinstance(mean, Tensor):
                 raise TypeError(f"normal(): argument 'mean' (position 1) must be Tensor, not {_type_name(mean)}")
@@ -365,7 +397,8 @@ def normal(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
         d = _floating(dtype, "normal_kernel_cpu")
-        return _finish(_normal(gen, shape, d, float(mean), float(std)), requires_grad)
+        return _batched(_finish(_normal(gen, batch + shape, d, float(mean), float(std)), requires_grad), levels)
+    gen = _gen(generator, mean, std)
     if size is not None:
         raise _invalid("normal", args, given, _NORMAL_SIGNATURES)
     if std is None:
@@ -396,7 +429,7 @@ def bernoulli(input: Tensor, *args: Any, generator: Any = None, out: Any = None,
     if len(args) > 1 or any(k != "p" for k in kwargs) or (args and kwargs):
         raise TypeError("bernoulli() received an invalid combination of arguments")
     p = args[0] if args else kwargs.get("p")
-    gen = _gen(generator)
+    gen = _gen(generator, input)
     if p is None:
         d = input.dtype
         if not d.is_floating_point:
@@ -432,7 +465,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (probs.sum(-1) == 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    result = make(_gen(generator).multinomial(probs, int(num_samples), bool(replacement)), False, None, 0)
+    result = make(_gen(generator, input).multinomial(probs, int(num_samples), bool(replacement)), False, None, 0)
     if out is not None:
         out._data = result._data
         return out
@@ -465,8 +498,9 @@ def randint_like(input: Tensor, *args: Any, dtype: Any = None, layout: Any = Non
     d = D.as_dtype(dtype) if dtype is not None else input.dtype
     high = bound["high"]
     high = int(high.item()) if isinstance(high, Tensor) else int(high)
-    values = _random_from_to(_gen(generator), tuple(input.shape), d, int(bound.get("low", 0)), high, warn=2)
-    return _finish(values, requires_grad)
+    gen, levels, batch = _gen_batch(generator)
+    values = _random_from_to(gen, batch + tuple(input.shape), d, int(bound.get("low", 0)), high, warn=2)
+    return _batched(_finish(values, requires_grad), levels)
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
@@ -476,7 +510,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
     rejection method drawing a data-dependent number of words) is not reproduced.  The draw is
     seeded from one 64-bit value of the generator's stream, so it is reproducible under a seed.
     """
-    words = _gen(generator)._words64(1)
+    words = _gen(generator, input)._words64(1)
     draws = np.random.default_rng(int(words[0])).poisson(input._data)
     return make(draws.astype(input._data.dtype), False, None, 0)
 

@@ -30,12 +30,30 @@ _RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. 
                  "'different' randomness flags on vmap or perform the randomness operation out of vmap")
 
 
-def check_random() -> None:
-    """Random ops call this: torch's error inside vmap(randomness='error')."""
-    if VM.active:
-        mode = VM.stack[-1][2]
+_SAME_BATCHED = ("Vmap does not currently support same randomness with a batched tensor input. Please file an issue "
+                 "with functorch")
+
+
+def check_random(batched_input: bool = False) -> tuple:
+    """Random ops call this inside vmap: torch's error if a visible level has randomness='error' (or
+    'same' while the op reads a batched tensor); else the levels (innermost first) whose batch
+    elements draw their own values (randomness='different'), for a draw over the physical shape."""
+    if not VM.active:
+        return ()
+    levels = []
+    for lv, _size, mode in reversed(VM.stack):
+        if lv <= VM.floor:
+            break
         if mode == "error":
             raise RuntimeError(_RANDOM_ERROR)
-        if mode == "different":  # random factories draw logical shapes: one draw for the whole batch
-            raise NotImplementedError("vmap: randomness='different' is not supported yet for random ops "
-                                      "(tapegrad draws once for the whole batch, which is randomness='same')")
+        if mode == "same" and batched_input:
+            raise RuntimeError(_SAME_BATCHED)
+        if mode == "different":
+            levels.append(lv)
+    return tuple(levels)
+
+
+def random_batch(levels: tuple) -> tuple:
+    """The batch sizes of `levels` (as check_random returned them)."""
+    sizes = {lv: size for lv, size, _ in VM.stack}
+    return tuple(sizes[lv] for lv in levels)

@@ -415,6 +415,82 @@ def index_rule(op: Any, args: tuple, union: tuple) -> Any:
     return out
 
 
+def roll_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """roll: dims shift past the batch dims; no dims rolls the flattened logical tensor."""
+    self, shifts, dims = args
+    nb = len(union)
+    x = align(self, union, None)
+    lr = _lrank(self)
+    if dims is None or (isinstance(dims, (tuple, list)) and not dims):
+        shape = x._data.shape
+        flat = x.reshape(shape[:nb] + (-1,))
+        sh = shifts if isinstance(shifts, int) else tuple(shifts)
+        return R.dispatch(op, (flat, sh, (nb,))).reshape(shape)
+    ds = (dims,) if isinstance(dims, int) else tuple(dims)
+    return R.dispatch(op, (x, shifts, tuple(_wrap(d, lr) + nb for d in ds)))
+
+
+def cross_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """linalg_cross: both operands broadcast (batch dims in front), dim counted in the broadcast rank."""
+    self, other, dim = args
+    rank = max(_lrank(self), _lrank(other))
+    a = align(self, union, rank) if visible_levels(self) else self
+    b = align(other, union, rank) if visible_levels(other) else other
+    shape = tuple(np.broadcast_shapes(a._data.shape, b._data.shape))
+    a, b = a.expand(*shape), b.expand(*shape)
+    return R.dispatch(op, (a, b, _wrap(dim, rank) + len(union)))
+
+
+_MASKED_SELECT_ERROR = ("vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) We cannot support "
+                        "this because for each batch this would return a differently shaped Tensor. Please file an "
+                        "issue at https://github.com/pytorch/pytorch/issues if you need this feature.")
+
+
+def masked_select_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """masked_select with an unbatched mask: the same elements of every batch element (torch's error
+    for a batched mask: the result shape would depend on the batch element)."""
+    self, mask = args
+    if visible_levels(mask):
+        raise RuntimeError(_MASKED_SELECT_ERROR)
+    nb = len(union)
+    x = align(self, union, mask._data.ndim)
+    logical = tuple(np.broadcast_shapes(x._data.shape[nb:], mask._data.shape))
+    x = x.expand(*(x._data.shape[:nb] + logical))
+    keep = np.flatnonzero(np.broadcast_to(mask._data, logical))
+    index = R._make(keep.astype(np.int64), False, None, 0)
+    return R.FUNCTIONS["index_select"](x.reshape(x._data.shape[:nb] + (-1,)), nb, index)
+
+
+def nll_loss_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """nll_loss on (C) or (N, C) inputs with an unbatched weight: the batch folds into N, unreduced,
+    then each batch element is reduced on its own (mean: divided by its summed target weights)."""
+    self, target, weight, reduction, ignore_index = args
+    if weight is not None and visible_levels(weight):
+        return None
+    lr = _lrank(self)
+    if lr not in (1, 2):
+        return None
+    nb = len(union)
+    sizes = tuple(batch_size_of(lv) for lv in union)
+    x = _full(self, union)
+    t = _full(target, union)
+    if lr == 1:
+        x, t = x.unsqueeze(nb), t.unsqueeze(nb)
+    n, c = x._data.shape[-2:]
+    out = R.dispatch(op, (x.reshape(-1, c), t.reshape(-1), weight, 0, ignore_index)).reshape(sizes + (n,))
+    if reduction == 0:
+        return out.squeeze(-1) if lr == 1 else out
+    total = out.sum(-1)
+    if reduction == 2:
+        return total
+    tt = t._data.reshape(sizes + (n,)).astype(np.int64)
+    ignored = tt == ignore_index
+    safe = np.where(ignored, 0, tt)
+    w = np.ones(tt.shape, x._data.dtype) if weight is None else weight._data.astype(x._data.dtype)[safe]
+    denom = np.where(ignored, 0, w).sum(-1).astype(x._data.dtype)
+    return total / R._make(denom, False, None, 0)
+
+
 CATEGORIES = {"pointwise": pointwise, "dim": dim_rule, "shape": shape_rule, "leading": leading_rule}
 
 _NAMED: dict[str, Any] = {
@@ -444,6 +520,7 @@ _NAMED: dict[str, Any] = {
     "upsample_nearest2d": fold_rule(4), "upsample_bilinear2d": fold_rule(4), "upsample_nearest1d": fold_rule(3),
     "upsample_linear1d": fold_rule(3), "reflection_pad1d": fold_rule(3), "reflection_pad2d": fold_rule(4),
     "replication_pad1d": fold_rule(3), "replication_pad2d": fold_rule(4),
+    "roll": roll_rule, "linalg_cross": cross_rule, "masked_select": masked_select_rule, "nll_loss": nll_loss_rule,
 }
 _POINTWISE_NAMES = {"eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
                     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
@@ -451,7 +528,7 @@ _POINTWISE_NAMES = {"eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfin
                     "clamp_max", "logit", "hardtanh", "leaky_relu", "elu", "celu", "gelu", "threshold",
                     "softplus", "hardshrink", "softshrink"}
 _NO_RULE = {"_view_scatter", "as_strided", "as_strided_backward", "index_put", "copy_",
-            "fill_.Scalar", "fill_.Tensor", "masked_select", "take", "roll",
+            "fill_.Scalar", "fill_.Tensor", "take",
             "renorm",  # norms over every dim but `dim`: the batch dim would join them
             "aminmax"}
 

@@ -79,6 +79,9 @@ def prelu(input: Any, weight: Any) -> Any:
 def rrelu(input: Any, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Any:
     """Randomized leaky relu: slopes drawn from U(lower, upper) in training, (lower + upper) / 2 otherwise."""
+    from .._vmap_state import VM
+    if VM.active:  # torch's vmap has no rule for rrelu, whatever the randomness or the mode
+        raise RuntimeError(f"vmap: we do not yet support aten::rrelu{'_' if inplace else ''}. Please file an issue")
     noise = _rrelu_noise(input, lower, upper) if training else _empty_noise(input)
     return _run(A.RRELU_ if inplace else A.RRELU, (input, noise, lower, upper, training), inplace)
 

@@ -129,12 +129,32 @@ def _check_p(p: float) -> None:
 
 
 def _bernoulli_noise(input: Any, shape: tuple, p: float) -> np.ndarray:
+    """The keep mask of `shape`; inside vmap(randomness='different'), one mask per batch element (the
+    batch sizes in front, see `_mask_tensor`)."""
     from ..random import default_generator
+    from .._vmap_state import VM, check_random, random_batch
     dt = input._data.dtype
+    if VM.active:
+        levels = check_random()
+        if levels:
+            mask = default_generator.bernoulli(1 - p, random_batch(levels) + tuple(shape), dt).view(_BatchMask)
+            mask.levels = levels
+            return mask
     return default_generator.bernoulli(1 - p, shape, dt)
 
 
+class _BatchMask(np.ndarray):
+    """A dropout mask drawn per vmap batch element: `levels` name its leading dims."""
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.levels = getattr(obj, "levels", ())
+
+
 def _mask_tensor(a: np.ndarray) -> Any:
+    levels = getattr(a, "levels", ())
+    if levels:
+        from ..func._vmap import mark
+        return mark(_tg().from_numpy(a.view(np.ndarray)), levels)
     return _tg().from_numpy(a)
 
 

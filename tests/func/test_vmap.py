@@ -16,7 +16,10 @@ from tapegrad.ops._samples import samples_of
 
 MAX_SAMPLES = 6
 # (op name, sample index, mode) or (op name,) -> reason: every entry says why it cannot pass
-KNOWN_FAILURES: dict[tuple, str] = {}
+KNOWN_FAILURES: dict[tuple, str] = {
+    **{("masked_select", i, mode): "a batched mask: torch's vmap refuses it too (data-dependent shape)"
+       for i in range(5) for mode in ("all", "rest")},
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -288,11 +291,15 @@ def test_jacrev_is_one_batched_backward() -> None:
 
 def test_fallback_warns_and_is_correct() -> None:
     x, m = tg.randn(3, 4), tg.randn(3, 4) > 0
+    with pytest.raises(RuntimeError, match="Attempted to vmap over `mask`"):  # data-dependent shapes: as torch
+        vmap(lambda a, b: a.masked_select(b))(x, m)
+    idx = tg.tensor([3, 0, 2])
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet implemented the "
-                                         "batching rule for aten::masked_select"):
-        with pytest.raises(Exception):  # data-dependent shapes: torch refuses too
-            vmap(lambda a, b: a.masked_select(b))(x, m)
-    with pytest.warns(UserWarning, match="batching rule for aten::roll"):
+                                         "batching rule for aten::take"):
+        got = vmap(lambda a: a.take(idx))(x)
+    np.testing.assert_array_equal(got.numpy(), x.numpy()[:, [3, 0, 2]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # roll has a rule now
         got = vmap(lambda a: a.roll(1))(x)
     np.testing.assert_array_equal(got.numpy(), np.stack([np.roll(r, 1) for r in x.numpy()]))
 
@@ -366,11 +373,122 @@ def test_forward_mode_of_batched_inputs_refuses_rather_than_guessing() -> None:
         tg.func.jacfwd(vmap(tg.sin))(x)
 
 
-def test_randomness_different_is_refused_not_faked() -> None:
+def _random_cases(L: Any) -> dict:
+    F = L.nn.functional
+    return {
+        "rand": lambda t: t + L.rand(4), "randn": lambda t: t + L.randn(4), "rand_like": lambda t: L.rand_like(t),
+        "randn_like": lambda t: L.randn_like(t), "randint": lambda t: t + L.randint(0, 1000, (4,)),
+        "randint_like": lambda t: L.randint_like(t, 1000), "randperm": lambda t: t + L.randperm(4),
+        "normal": lambda t: t + L.normal(0.0, 1.0, (4,)), "dropout": lambda t: F.dropout(t, 0.5),
+        "module_dropout": lambda t: L.nn.Dropout(0.5).train()(t), "alpha_dropout": lambda t: F.alpha_dropout(t, 0.5, True),
+        "dropout1d": lambda t: F.dropout1d(t.reshape(2, 2), 0.5), "dropout2d": lambda t: F.dropout2d(t.reshape(2, 2, 1)),
+        "feature_alpha_dropout": lambda t: F.feature_alpha_dropout(t.reshape(2, 2, 1), 0.5, True),
+    }
+
+
+def _outcome(f: Any, mode: str, L: Any, x: Any) -> Any:
+    try:
+        r = L.func.vmap(f, randomness=mode)(x)
+    except Exception as e:  # noqa: BLE001 - the exception itself is compared
+        return type(e).__name__, str(e)
+    same = all(bool((r[0] == r[i]).all()) for i in range(1, r.shape[0]))
+    return tuple(r.shape), same
+
+
+@pytest.mark.parametrize("mode", ["error", "same", "different"])
+def test_randomness_matches_torch(mode: str) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = _random_cases(tg), _random_cases(torch)
+    for name in ours:
+        tg.manual_seed(0)
+        torch.manual_seed(0)
+        got = _outcome(ours[name], mode, tg, tg.ones(6, 4))
+        want = _outcome(theirs[name], mode, torch, torch.ones(6, 4))
+        assert got == want, name
+
+
+def test_randomness_errors_for_tensor_inputs_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for L in (tg, torch):
+        x = L.ones(3, 4) * 0.5
+        cases = [lambda t: L.bernoulli(t), lambda t: L.normal(t, 1.0), lambda t: L.poisson(t),
+                 lambda t: L.multinomial(t, 2)]
+        for f in cases:
+            with pytest.raises(RuntimeError, match="called random operation while in randomness error mode"):
+                L.func.vmap(f)(x)
+            with pytest.raises(RuntimeError, match="Vmap does not currently support same randomness with a batched "
+                                                   "tensor input"):
+                L.func.vmap(f, randomness="same")(x)
+        for mode in ("error", "same", "different"):
+            with pytest.raises(RuntimeError, match="vmap: we do not yet support aten::rrelu. Please file an issue"):
+                L.func.vmap(lambda t: L.nn.functional.rrelu(t, training=True), randomness=mode)(x)
+        # dropout of an unbatched tensor draws one mask per element with randomness='different', as torch
+        r = L.func.vmap(lambda t: t + L.nn.functional.dropout(L.ones(16)), randomness="different")(L.ones(3, 16))
+        assert not bool((r[0] == r[1]).all())
+
+
+def test_randomness_different_nested_and_per_element_values() -> None:
+    x = tg.zeros(2, 3, 5)
+    inner_same = vmap(vmap(lambda t: t + tg.rand(5), randomness="same"), randomness="different")(x)
+    assert tuple(inner_same.shape) == (2, 3, 5)
+    assert bool((inner_same[:, 0] == inner_same[:, 1]).all()) and not bool((inner_same[0] == inner_same[1]).all())
+    both = vmap(vmap(lambda t: t + tg.rand(5), randomness="different"), randomness="different")(x)
+    flat = both.reshape(6, 5)
+    assert len({tuple(r.tolist()) for r in flat}) == 6
+    perms = vmap(lambda t: tg.randperm(5) + t, randomness="different")(tg.zeros(50, 5))
+    assert all(sorted(p.tolist()) == [0, 1, 2, 3, 4] for p in perms)
+    assert len({tuple(p.tolist()) for p in perms}) > 1
     with pytest.raises(NotImplementedError, match="randomness='different' is not supported yet"):
-        vmap(lambda t: t + tg.rand(4), randomness="different")(tg.randn(3, 4))
+        vmap(lambda t: tg.bernoulli(t), randomness="different")(tg.ones(3, 4) * 0.5)
 
 
 def test_detach_inside_vmap_keeps_the_batch() -> None:
     x = tg.randn(3, 4)
     np.testing.assert_allclose(vmap(lambda a: a.detach() * 2)(x).numpy(), x.numpy() * 2)
+
+
+def test_new_rules_run_without_the_loop_and_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x, y = R.randn(4, 3, 5), R.randn(4, 3)
+    tgt = np.array([[0, 2, 4], [1, -100, 3], [2, 2, 0], [4, 1, 1]])
+    wt = R.uniform(0.5, 1.5, 5)
+    mask = np.array([True, False, True, True, False])
+    cases = {
+        "roll": (lambda L: lambda a: L.roll(a, 1, 0), lambda L: lambda a: L.roll(a, (2, -1), (1, 0)),
+                 lambda L: lambda a: L.roll(a, 3)),
+        "cross": (lambda L: lambda a, b: L.linalg.cross(a, b, dim=0),),
+        "masked_select": (lambda L: lambda a: L.masked_select(a, L.tensor(mask)),),
+        "nll": (lambda L: lambda a, t: L.nn.functional.nll_loss(a, t, weight=L.tensor(wt)),
+                lambda L: lambda a, t: L.nn.functional.nll_loss(a, t, reduction="sum"),
+                lambda L: lambda a, t: L.nn.functional.nll_loss(a, t, reduction="none")),
+    }
+    for name, fs in cases.items():
+        for make in fs:
+            outs = []
+            for L in (tg, torch):
+                f = make(L)
+                if name == "cross":
+                    args = (L.tensor(y), L.tensor(y[::-1].copy()))
+                elif name == "nll":
+                    args = (L.tensor(x), L.tensor(tgt))
+                else:
+                    args = (L.tensor(x),)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")  # no loop fallback
+                    outs.append(L.func.vmap(f)(*args).numpy())
+            np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12, err_msg=name)
+    for L in (tg, torch):
+        with pytest.raises(RuntimeError, match="Attempted to vmap over `mask` in torch.masked_select"):
+            L.func.vmap(L.masked_select)(L.tensor(x), L.tensor(x) > 0)
+
+
+def test_per_sample_grad_through_nll_loss_uses_the_rule() -> None:
+    torch = pytest.importorskip("torch")
+    x, w = R.randn(6, 5), R.randn(5, 5)
+    t = np.array([0, 1, 2, 3, 4, 0])
+    outs = []
+    for L in (tg, torch):
+        W = L.tensor(w)
+        f = lambda W, a, k: L.nn.functional.nll_loss(L.log_softmax(a @ W, -1)[None], k[None])
+        outs.append(L.func.vmap(L.func.grad(f), in_dims=(None, 0, 0))(W, L.tensor(x), L.tensor(t)).numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)
