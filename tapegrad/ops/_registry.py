@@ -350,7 +350,12 @@ def dispatch(op: OpDef, args: tuple) -> Any:
         raise _translate_forward_error(op, arrays, exc) from None
     if out.__class__ is not np.ndarray:
         out = np.asarray(out, dtype=None if op.float_output else target)
-    if not record or not _state.enabled or not op.differentiable:
+    return _single_result(op, args, out, record and _state.enabled)
+
+
+def _single_result(op: OpDef, args: tuple, out: np.ndarray, record: bool) -> Any:
+    """The output tensor of a one-output op: a view when the op is one, with its node when recorded."""
+    if not record or not op.differentiable:
         result = _make(out, False, None, 0)
         if op.view:
             _mark_view(result, args, op)
@@ -368,19 +373,15 @@ def dispatch(op: OpDef, args: tuple) -> Any:
 
 def _translate_forward_error(op: OpDef, arrays: list, exc: ValueError) -> Exception:
     """torch's message for a NumPy broadcasting failure; other errors pass through unchanged."""
+    from .comparison import broadcast_shapes_or_raise
     shapes = [a.shape for i in op.tensor_idx for a in ([arrays[i]] if not op.list_input else arrays[i])
               if isinstance(a, np.ndarray)]
     out: tuple = ()
-    for shape in shapes:
-        n = max(len(out), len(shape))
-        a = (1,) * (n - len(out)) + tuple(out)
-        b = (1,) * (n - len(shape)) + tuple(shape)
-        for k in range(n - 1, -1, -1):  # torch checks from the last dimension
-            x, y = a[k], b[k]
-            if x != y and x != 1 and y != 1:
-                return RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                                    f"non-singleton dimension {k}")
-        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    try:
+        for shape in shapes:
+            out = broadcast_shapes_or_raise(out, shape)
+    except RuntimeError as mismatch:
+        return mismatch
     return exc
 
 
@@ -417,20 +418,7 @@ def _dispatch_general(op: OpDef, args: tuple) -> Any:
     if op.outputs == 1:
         if out.__class__ is not np.ndarray:
             out = np.asarray(out, dtype=target.numpy if target is not None and not op.float_output else None)
-        if not (record and op.differentiable):
-            result = _make(out, False, None, 0)
-            if op.view:
-                _mark_view(result, args, op)
-            return result
-        node = _record(op, args)
-        result = _make(out, True, node, 0)
-        if op.view:
-            _mark_view(result, args, op)
-        ctx = node._ctx
-        if ctx is not None and ctx[op.nparams] is _RESULT:
-            ctx[op.nparams] = (SavedTensor(None, out, result._version_counter, True, None, 0) if not _hooks.stack
-                               else pack_saved_tensor(result, True, 0))
-        return result
+        return _single_result(op, args, out, record)
     outs = tuple(o if o.__class__ is np.ndarray else np.asarray(o) for o in out)
     ndiff = op.differentiable_outputs if op.differentiable_outputs >= 0 else len(outs)
     if record and op.differentiable:
