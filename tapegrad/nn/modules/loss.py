@@ -23,6 +23,7 @@ __all__ = ["L1Loss", "NLLLoss", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss"
 class _Loss(Module):
     """A loss's reduction, taken from the legacy size_average/reduce flags when either is given."""
 
+    __constants__ = ["reduction"]
     reduction: str
 
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
@@ -45,11 +46,6 @@ class _WeightedLoss(_Loss):
 
 class L1Loss(_Loss):
     """Mean (or sum) absolute error |input - target|."""
-
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -119,23 +115,12 @@ class KLDivLoss(_Loss):
 class MSELoss(_Loss):
     """Mean (or sum) squared error (input - target)^2."""
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCELoss(_WeightedLoss):
     """Binary cross entropy between probabilities input and target."""
-
-    __constants__ = ["reduction"]
-
-    def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -200,11 +185,6 @@ class HuberLoss(_Loss):
 
 class SoftMarginLoss(_Loss):
     """log(1 + exp(-target * input)) for targets in {1, -1}."""
-
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
@@ -302,23 +282,12 @@ class MultiMarginLoss(_WeightedLoss):
 class MultiLabelMarginLoss(_Loss):
     """Hinge loss between each sample's target classes (listed first, ended by -1) and its other classes."""
 
-    __constants__ = ["reduction"]
-
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
-        super().__init__(size_average, reduce, reduction)
-
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
     """Binary cross entropy with logits per class, averaged over the classes (multi-label targets in {0, 1})."""
-
-    __constants__ = ["reduction"]
-
-    def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, size_average, reduce, reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
