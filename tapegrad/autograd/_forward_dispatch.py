@@ -35,6 +35,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ops import _registry as R
+from .._vmap_state import VM as _VM
 from ._forward_state import FW
 from .grad_mode import _state
 
@@ -112,6 +113,8 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
                     continue
                 if t._data.shape != o._data.shape or t._data.dtype != o._data.dtype:
                     t = _fit(t, o)
+                if _VM.active:
+                    t = _spread(t, o)
                 fw = getattr(o, "_fw_grads", None)
                 if fw is None:
                     o._fw_grads = {level: t}
@@ -124,6 +127,13 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
     if node is not None and node._ctx is not None:
         _keep_for_backward(op, node, outs[:ndiff])
     return out
+
+
+def _spread(t: Any, o: Any) -> Any:
+    """Under vmap: tangent `t` with at least its output's batch levels (Note [Forward mode under vmap]
+    in func/_vmap.py)."""
+    from ..func._vmap import full_like_levels
+    return full_like_levels(t, o)
 
 
 def _fit(t: Any, o: Any) -> Any:
@@ -293,9 +303,15 @@ def _generic_jvp(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: int, 
         args = tuple(_detached(a) for a in args)
         result = _detached(result)
     us = []
+    batched = _VM.active
+    if batched:  # one dummy per batch element, and a backward at the physical level (func/_vmap.py)
+        from ..func import _vmap
     for o in outs[:ndiff]:
         kind = o._data.dtype.kind
-        us.append(R._make(np.zeros(o._data.shape, o._data.dtype), kind in "fc", None, 0))
+        if batched:
+            us.append(_vmap.per_sample_zeros(o, kind in "fc"))
+        else:
+            us.append(R._make(np.zeros(o._data.shape, o._data.dtype), kind in "fc", None, 0))
     grad_arg = us[0] if op.differentiable_outputs == 1 or op.outputs == 1 else tuple(us)
     prev = _state.enabled
     _state.enabled = True
@@ -324,7 +340,13 @@ def _generic_jvp(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: int, 
         live = [u for u in us if u._requires_grad]
         if s is None or not s._requires_grad or not live:
             return tuple(_zeros_like(o) for o in outs[:ndiff])
-        jv = autograd_grad(s, live, allow_unused=True, retain_graph=True, create_graph=need_graph)
+        if batched:
+            with _vmap.masked(_vmap.top_level()):
+                seed = R._make(np.ones_like(s._data), False, None, 0)
+                jv = autograd_grad(s, live, seed, allow_unused=True, retain_graph=True, create_graph=need_graph)
+            jv = [g if g is None else _vmap.mark_result(g, _vmap.levels_of(u)) for g, u in zip(jv, live)]
+        else:
+            jv = autograd_grad(s, live, allow_unused=True, retain_graph=True, create_graph=need_graph)
     finally:
         _state.enabled = prev
     it = iter(jv)

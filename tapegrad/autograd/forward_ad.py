@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, NamedTuple
 
+from .._vmap_state import VM as _VM
 from ..ops import _registry as R
 from ._forward_state import FW
 from ._forward_dispatch import set_tangent, tangent_at
@@ -61,6 +62,9 @@ def _make_dual(tensor: Any, tangent: Any, lid: int) -> Any:
         out = R._make(tensor._data, False, None, 0, tensor._version_counter)
         fw = getattr(tensor, "_fw_grads", None)
     out._fw_grads = dict(fw) if fw else {}
+    if _VM.active:
+        from ..func._vmap import full_like_levels  # Note [Forward mode under vmap]
+        tangent = full_like_levels(tangent, out)
     out._fw_grads[lid] = tangent
     return out
 

@@ -80,7 +80,7 @@ def dim_rule(op: Any, args: tuple, union: tuple) -> Any:
             return None
     self = args[first]
     lr = _lrank(self)
-    if lr == 0:
+    if lr == 0 and op.name not in _RANK_PLUS_ONE:
         return None
     nb = len(union)
     n = lr + (1 if op.name in _RANK_PLUS_ONE else 0)

@@ -39,14 +39,6 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfw
 # ---------------------------------------------------------------------------------------
 # helpers
 
-class _NeedsLoop(Exception):
-    """A reverse-mode transform inside jacfwd's vmapped forward (hessian = jacfwd(jacrev)): the
-    batched tangents would meet a masked backward, so jacfwd runs its loop instead."""
-
-
-_VMAPPED_FORWARD = [0]  # depth of jacfwd's vmapped forwards in progress
-
-
 def _check_tensor(x: Any) -> None:
     if not isinstance(x, R.Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
@@ -78,8 +70,6 @@ def _stand_in(x: Any) -> Any:
     """An input as a transform differentiates it (Note [Transform levels])."""
     _check_tensor(x)
     if _VM.active:
-        if _VMAPPED_FORWARD[0]:
-            raise _NeedsLoop  # see jacfwd
         return _vmap.batched_stand_in(x)
     if x._requires_grad and _state.enabled:
         return R.dispatch(R.OPS["alias"], (x,))
@@ -185,7 +175,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
             with _vmap.masked(_vmap.top_level()):  # Note [Masked levels] in _vmap.py
                 seed = None if out.__class__ is R.Tensor else [R._make(np.ones_like(out._data), False, None, 0)]
                 grads = _autograd_grad([out], inside, seed, create, retain=create)
-            grads = [_vmap.mark(g, _vmap.levels_of(x)) if _vmap.levels_of(x) else g for g, x in zip(grads, inside)]
+            grads = [_vmap.mark_result(g, _vmap.levels_of(x)) if _vmap.levels_of(x) else g for g, x in zip(grads, inside)]
         if not create:
             grads = [_plain(g) for g in grads]
             out = _plain(out)
@@ -244,7 +234,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         with enable_grad() if make_graph else _nullcontext(), _vmap.masked(rec):
             grads = _autograd_grad(out_flat, inside, list(ct_flat), make_graph, retain=True)
         if same_level:
-            grads = [_vmap.mark(g, _vmap.levels_of(x)) for g, x in zip(grads, inside)]
+            grads = [_vmap.mark_result(g, _vmap.levels_of(x)) for g, x in zip(grads, inside)]
         if not make_graph:
             grads = [_plain(g) for g in grads]
         return tree_unflatten(grads, spec)
@@ -262,6 +252,18 @@ class _nullcontext:
 
     def __exit__(self, *exc: Any) -> None:
         return None
+
+
+def _first(t: Any) -> Any:
+    """One element of `t` at the innermost vmap level if it is batched there (it is the same for all)."""
+    if not isinstance(t, R.Tensor):
+        return t
+    lv = _vmap.levels_of(t)
+    if not lv or lv[0] != _vmap.top_level():
+        return t
+    with _vmap.physical(), _vmap.no_forward():
+        first = R.FUNCTIONS["select"](t, 0, 0)
+    return _vmap.mark(first, lv[1:])
 
 
 def _basis(shape: tuple, dtype: Any, index: int) -> Any:
@@ -432,56 +434,32 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
             for n, v in zip(nums, values):
                 new_args[n] = v
             return func(*new_args, **kwargs)
-        if not _VMAPPED_FORWARD[0]:  # nested in another vmapped forward (jacfwd(jacfwd)): the loop
-            try:
-                _VMAPPED_FORWARD[0] += 1
-                return _jacfwd_body(selected, sel, in_flat, in_spec, True)
-            except (_NeedsLoop, _vmap.ForwardBatchingUnsupported):
-                pass
-            finally:
-                _VMAPPED_FORWARD[0] -= 1
-        saved = _VMAPPED_FORWARD[0]
-        _VMAPPED_FORWARD[0] = 0
-        try:
-            return _jacfwd_body(selected, sel, in_flat, in_spec, False)
-        finally:
-            _VMAPPED_FORWARD[0] = saved
+        return _jacfwd_body(selected, sel, in_flat, in_spec)
 
-    def _jacfwd_body(selected: Callable, sel: tuple, in_flat: list, in_spec: Any, vectorized: bool) -> Any:
-        columns: list = [None] * len(in_flat)   # per input leaf: per output leaf, list of tangents
+    def _jacfwd_body(selected: Callable, sel: tuple, in_flat: list, in_spec: Any) -> Any:
+        columns: list = [None] * len(in_flat)   # per input leaf: per output leaf, its stacked tangents
         out_flat = out_spec = aux = None
+        api = "jacfwd(f, argnums, has_aux)"
         for j, x in enumerate(in_flat):
-            cols = None
-            if x.numel() and vectorized:  # one forward, vmapped over the basis tangents
-                api = "jacfwd(f, argnums, has_aux)"
-                n = x.numel()
-                basis = R._make(np.eye(n, dtype=x._data.dtype).reshape((n,) + tuple(x.shape)), False, None, 0)
-                spec_box: list = []
-
-                def one(t: Any, j: int = j) -> tuple:
-                    tangents = [t if m == j else None for m in range(len(in_flat))]
-                    values, out_t, o_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux, api)
-                    spec_box.append(o_spec)
-                    aux_leaves, aux_spec = tree_flatten(aux_i)
-                    spec_box.append(aux_spec)
-                    return tuple(out_t), tuple(values), tuple(aux_leaves)
-                out_t, values, aux_leaves = _vmap.vmap(one, out_dims=(0, None, None), randomness=randomness)(basis)
-                if out_flat is None:
-                    out_flat, out_spec = list(values), spec_box[0]
-                    aux = tree_unflatten(list(aux_leaves), spec_box[1]) if has_aux else None
-                columns[j] = [[t.movedim(0, -1)] for t in out_t]
+            if not x.numel():
                 continue
-            for i in range(x._data.size):
-                tangents = [_basis(x._data.shape, x._data.dtype, i) if m == j else None for m in range(len(in_flat))]
-                values, out_t, out_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux,
-                                                          "jacfwd(f, argnums, has_aux)")
-                if out_flat is None:
-                    out_flat, aux = values, aux_i
-                if cols is None:
-                    cols = [[] for _ in out_t]
-                for c, t in zip(cols, out_t):
-                    c.append(t)
-            columns[j] = cols
+            n = x.numel()  # one forward, vmapped over the basis tangents
+            basis = R._make(np.eye(n, dtype=x._data.dtype).reshape((n,) + tuple(x.shape)), False, None, 0)
+            spec_box: list = []
+
+            def one(t: Any, j: int = j) -> tuple:
+                tangents = [t if m == j else None for m in range(len(in_flat))]
+                values, out_t, o_spec, aux_i = _forward(selected, sel, tangents, in_spec, has_aux, api)
+                spec_box.append(o_spec)
+                aux_leaves, aux_spec = tree_flatten(aux_i)
+                spec_box.append(aux_spec)
+                # values are batched too when a reverse-mode transform inside spread the primals
+                return tuple(out_t), tuple(_first(v) for v in values), tuple(_first(a) for a in aux_leaves)
+            out_t, values, aux_leaves = _vmap.vmap(one, out_dims=(0, None, None), randomness=randomness)(basis)
+            if out_flat is None:
+                out_flat, out_spec = list(values), spec_box[0]
+                aux = tree_unflatten(list(aux_leaves), spec_box[1]) if has_aux else None
+            columns[j] = [t.movedim(0, -1) for t in out_t]
         if out_flat is None:  # every input is empty: one plain run for the output structure
             values, _, out_spec, aux = _forward(selected, sel, [None] * len(in_flat), in_spec, has_aux, "jacfwd")
             out_flat = values
@@ -489,14 +467,11 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
         for k, o in enumerate(out_flat):
             jacs = []
             for j, x in enumerate(in_flat):
-                cols = columns[j][k] if columns[j] is not None else []
                 full = tuple(o._data.shape) + tuple(x._data.shape)
-                if not cols:
+                if columns[j] is None:
                     jacs.append(R._make(np.zeros(full, o._data.dtype), False, None, 0))
-                elif vectorized and x.numel():  # the vmapped columns, already stacked
-                    jacs.append(cols[0].reshape(full))
                 else:
-                    jacs.append(R.FUNCTIONS["stack"](cols, -1).reshape(full))
+                    jacs.append(columns[j][k].reshape(full))
             structured = tree_unflatten(jacs, in_spec)
             per_output.append(structured[0] if isinstance(argnums, int) else structured)
         jac = tree_unflatten(per_output, out_spec)

@@ -138,6 +138,16 @@ def mark(t: Any, levels: tuple) -> Any:
     return t
 
 
+def mark_result(t: Any, levels: tuple) -> Any:
+    """`mark` for a result computed physically by a masked backward: its tangents (computed alike,
+    so with its physical layout) are marked too."""
+    mark(t, levels)
+    for tan in (getattr(t, "_fw_grads", None) or {}).values():
+        if tan.__class__ is R.Tensor:
+            mark(tan, levels)
+    return t
+
+
 def levels_of(t: Any) -> tuple:
     return t._levels if t.__class__ is BatchedTensor else ()
 
@@ -218,11 +228,11 @@ def batched_dispatch(op: Any, args: tuple) -> Any:
             return R.dispatch(op, args)
         finally:
             VM.active = True
-    if _FW.active:
-        for a in args:
-            for t in (a if isinstance(a, (list, tuple)) else (a,)):
-                if getattr(t, "_fw_grads", None):
-                    raise ForwardBatchingUnsupported(_FW_MESSAGE)
+    physical_tangents = False
+    if _FW.active:  # Note [Forward mode under vmap]
+        physical_tangents = _tangent_layouts(args)
+        if physical_tangents is None:
+            return R._dispatch_dual(op, args)
     VM.active = False
     try:
         union = tuple(sorted(vis, reverse=True))
@@ -235,26 +245,73 @@ def batched_dispatch(op: Any, args: tuple) -> Any:
     finally:
         VM.active = True
     levels = union + tuple(sorted(masked_lv, reverse=True))
+    put = mark_result if physical_tangents else mark
     if isinstance(out, Tensor):
-        return mark(out, levels)
+        return put(out, levels)
     for o in out:
         if isinstance(o, Tensor):
-            mark(o, levels)
+            put(o, levels)
     return out
 
 
-class ForwardBatchingUnsupported(NotImplementedError):
-    """Forward-mode tangents meeting batch dims they were not made with (jacfwd then loops)."""
+def _tangent_layouts(args: tuple) -> bool | None:
+    """Whether some argument has a tangent at a visible forward level (False: none), and None when one
+    of those tangents is batched otherwise than its primal (Note [Forward mode under vmap])."""
+    visible = _FW.visible
+    found = False
+    for a in args:
+        for t in (a if isinstance(a, (list, tuple)) else (a,)):
+            fw = getattr(t, "_fw_grads", None)
+            if not fw:
+                continue
+            mine = None
+            for lv, tan in fw.items():
+                if lv not in visible:
+                    continue
+                found = True
+                if mine is None:
+                    mine = visible_levels(t)
+                if visible_levels(tan) != mine:
+                    return None
+    return found
 
 
-_FW_MESSAGE = ("vmap: forward-mode AD (jvp, jacfwd, hessian) of inputs batched by an enclosing vmap is not supported "
-               "yet; jvp/jacfwd outside vmap, and vmap over tangents, are")
+class no_forward:
+    """Context: forward AD off (physical bookkeeping ops must not propagate tangents)."""
+
+    def __enter__(self) -> None:
+        self.prev = _FW.active
+        _FW.active = False
+
+    def __exit__(self, *exc: Any) -> None:
+        _FW.active = self.prev
 
 
-def _check_no_batched_tangents(x: Any) -> None:
+def _tangents_of(x: Any) -> dict:
+    """The tangents of `x` at the visible forward levels."""
     fw = getattr(x, "_fw_grads", None) if _FW.active else None
-    if fw and any(visible_levels(t) for t in fw.values() if isinstance(t, R.Tensor)):
-        raise ForwardBatchingUnsupported(_FW_MESSAGE)
+    if not fw:
+        return {}
+    visible = _FW.visible
+    return {lv: t for lv, t in fw.items() if lv in visible and isinstance(t, R.Tensor)}
+
+
+def carry_tangents(new: Any, old: Any, move: Callable) -> Any:
+    """Give `new` (computed from `old` with forward AD off) old's tangents, each passed through `move`
+    at the forward levels older than its own (Note [Nested forward levels])."""
+    tangents = _tangents_of(old)
+    if not tangents:
+        return new
+    visible = _FW.visible
+    fw = dict(getattr(new, "_fw_grads", None) or {})
+    for lv, t in tangents.items():
+        _FW.set_visible(tuple(v for v in visible if v < lv))
+        try:
+            fw[lv] = move(t)
+        finally:
+            _FW.set_visible(visible)
+    new._fw_grads = fw
+    return new
 
 
 _FALLBACK_WARNING = ("There is a performance drop because we have not yet implemented the batching rule for "
@@ -365,20 +422,27 @@ def _broadcast_in_dims(in_dims: Any, args: tuple, name: str) -> list:
 
 
 def _move_in(x: Any, dim: int, level: int) -> Any:
-    """`x` (logical dim `dim` is the batch) as a tensor batched at `level` in front."""
-    _check_no_batched_tangents(x)
+    """`x` (logical dim `dim` is the batch) as a tensor batched at `level` in front; its tangents
+    are moved in alike (each by its own layout)."""
     nvis = len(visible_levels(x))
-    with physical():
+    with physical(), no_forward():
         src = nvis + dim
         if src == 0:
             t = R.dispatch(R.OPS["alias"], (x,))
         else:
             t = R.FUNCTIONS["movedim"](x, src, 0)
-    return mark(t, (level,) + levels_of(x))
+    t = mark(t, (level,) + levels_of(x))
+    return carry_tangents(t, x, lambda tan: _move_in(tan, dim, level))
 
 
 def _move_out(t: Any, level: int, size: int, out_dim: int | None, name: str) -> Any:
-    _check_no_batched_tangents(t)
+    if _tangents_of(t):
+        out = _move_out_primal(t, level, size, out_dim, name)
+        return carry_tangents(out, t, lambda tan: _move_out_primal(tan, level, size, out_dim, name))
+    return _move_out_primal(t, level, size, out_dim, name)
+
+
+def _move_out_primal(t: Any, level: int, size: int, out_dim: int | None, name: str) -> Any:
     lv = levels_of(t)
     if out_dim is None:
         if lv and lv[0] == level:
@@ -395,7 +459,7 @@ def _move_out(t: Any, level: int, size: int, out_dim: int | None, name: str) -> 
         raise IndexError(f"Dimension out of range (expected to be in range of [{-(logical_rank + 1)}, "
                          f"{logical_rank}], but got {out_dim})")
     od = out_dim % (logical_rank + 1)
-    with physical():
+    with physical(), no_forward():
         if lv and lv[0] == level:
             out = R.FUNCTIONS["movedim"](t, 0, nrest + od) if nrest + od else R.dispatch(R.OPS["alias"], (t,))
         else:
@@ -511,23 +575,37 @@ def batched_stand_in(x: Any) -> Any:
     from ..autograd.grad_mode import _state
     union = _visible_stack_levels()
     rest = levels_of(x)[len(visible_levels(x)):]
-    with physical():
+    with physical(), no_forward():
         full = _full(x, union)
         if x._requires_grad and _state.enabled:
             t = R.dispatch(R.OPS["clone"], (full, None))
         else:
             t = R._make(full._data, True, None, 0)  # a broadcast view: copies share the input's memory
-    return mark(t, union + rest)
+    t = mark(t, union + rest)
+    return carry_tangents(t, x, lambda tan: full_like_levels(tan, t))
+
+
+
+def per_sample_zeros(like: Any, requires_grad: bool) -> Any:
+    """A zero leaf shaped like `like` with its own copy per element of every visible batch level: what
+    differentiating per sample inside vmap takes (Note [Masked levels])."""
+    union = _visible_stack_levels()
+    d = _get_physical(like)
+    nvis = len(visible_levels(like))
+    sizes = tuple(batch_size_of(lv) for lv in union)
+    t = R._make(np.zeros(sizes + d.shape[nvis:], d.dtype), requires_grad, None, 0)
+    return mark(t, union + levels_of(like)[nvis:])
 
 
 def full_like_levels(c: Any, like: Any) -> Any:
-    """Cotangent `c` materialised over the visible batch levels of output `like` (and its own)."""
+    """`c` (a cotangent or tangent) materialised as a view over the visible batch levels of `like` and
+    its own, so that it has like's physical layout there."""
     from ._batch_rules import _full
     if not isinstance(c, R.Tensor):
         return c
     union = tuple(sorted(set(visible_levels(like)) | set(visible_levels(c)), reverse=True))
     if not union or visible_levels(c) == union:
         return c
-    with physical():
+    with physical(), no_forward():
         t = _full(c, union)
     return mark(t, union + levels_of(c)[len(visible_levels(c)):])

@@ -77,7 +77,7 @@ VIEW = defop("view", _view, node="ViewBackward0", view=True, function=False, met
              grads={"self": _reshape_grad},
              samples=lambda: iter([Sample(arr(2, 6), (3, 4)), Sample(arr(2, 3), (-1,)), Sample(arr(), (1, 1)),
                                    Sample(arr(0, 3), (3, 0))]),
-             jvps={"self": "linear"})
+             jvps={"self": lambda self_t, size: self_t.reshape(size)})  # a tangent need not be viewable
 UNSAFE_VIEW = defop("_unsafe_view", lambda self, size: np.reshape(self, infer_shape(tuple(size), self.size)),
                     node="UnsafeViewBackward0", function=False, method=False, grads={"self": _reshape_grad},
                     samples=lambda: iter([Sample(arr(2, 6), (3, 4))]),

@@ -365,14 +365,6 @@ def test_compositions_match_torch(case: str) -> None:
     np.testing.assert_allclose(res[0], res[1], rtol=1e-10, atol=1e-12)
 
 
-def test_forward_mode_of_batched_inputs_refuses_rather_than_guessing() -> None:
-    x = tg.randn(3, 4)
-    with pytest.raises(NotImplementedError, match="forward-mode AD .* of inputs batched by an enclosing vmap"):
-        vmap(lambda a: tg.func.jvp(tg.sin, (a,), (a,))[1])(x)
-    with pytest.raises(NotImplementedError, match="forward-mode AD"):
-        tg.func.jacfwd(vmap(tg.sin))(x)
-
-
 def _random_cases(L: Any) -> dict:
     F = L.nn.functional
     return {
