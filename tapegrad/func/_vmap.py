@@ -15,6 +15,23 @@ gradient; its backward runs with the levels masked (`VM.floor`), so batched tens
 physical there. A vjp whose graph was recorded outside a vmap (jacrev's vmap over basis
 cotangents) masks only the levels its graph saw: the newer levels stay visible and its
 backward formulas batch like any other op.
+
+Note [Forward mode under vmap]
+A tangent (tensor._fw_grads[level]) is a tensor with vmap levels of its own. Wherever a dual
+tensor is made or computed inside vmap (make_dual, an op's output, a transform's stand-in, a
+tensor moved in by vmap) its tangent is spread (as a broadcast view) to at least its primal's
+visible levels; it may have more (vmap over tangents, jacfwd's basis). An op with dual
+arguments then takes one of two paths in `batched_dispatch`:
+- every tangent has exactly its primal's levels: the batching rule runs with forward AD on, so
+  the physical ops it runs (aligning, reshaping, the op itself) carry the tangents physically,
+  and the nodes they record save tensors that carry tangents: forward-over-reverse (hessian,
+  jvp of grad) under vmap sees every term. Outputs' tangents are marked like the outputs.
+- otherwise: the primal by the batching rule with forward AD off, then each level's tangent by
+  the op's jvp formula on the logical tensors (its ops batch themselves).
+Both give the Jacobian-vector product of each batch element, whatever the order in which vmap
+and the forward levels were opened, so vmap(jvp), jvp(vmap), vmap(jacfwd) and vmap(hessian)
+need no level bookkeeping between the two kinds of transform. vmap moves tangents in and out
+with their primals (`carry_tangents`).
 """
 from __future__ import annotations
 
