@@ -11,11 +11,11 @@ from ..ops import _registry
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
-                        set_grad_enabled)
+                        set_grad_enabled, set_multithreading_enabled)
 
 __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "graph", "Function", "function", "functional"]
+           "is_anomaly_enabled", "graph", "Function", "function", "functional", "set_multithreading_enabled"]
 
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the parameter and its gradient "
@@ -32,6 +32,9 @@ def _as_tuple(x: Any) -> tuple:
     if x is None:
         return ()
     if isinstance(x, _tensor_cls()):
+        return (x,)
+    from .graph import GradientEdge
+    if isinstance(x, GradientEdge):
         return (x,)
     return tuple(x)
 
@@ -66,8 +69,6 @@ def _make_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
             else:
                 raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         if g._data.shape != t._data.shape:
-            if g._data.size == t._data.size == 1 and False:
-                pass
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
                                f"shape of {t.shape}.")
         if g._data.dtype.kind != t._data.dtype.kind and not (g._data.dtype.kind in "fc" and t._data.dtype.kind in "fc"):
@@ -110,12 +111,15 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     try:
         for t, g in zip(inputs, captured):
             if g is not None:
-                accumulate_into_leaf(t, g)
+                accumulate_into_leaf(t, g, run_hooks=False)  # the engine ran the hooks before capturing
     finally:
         _state.enabled = prev
 
 
 def _input_edge(t: Any, index: int, for_backward: bool = False) -> tuple:
+    from .graph import GradientEdge
+    if isinstance(t, GradientEdge):
+        return (t.node, t.output_nr)
     if not isinstance(t, _tensor_cls()):
         raise TypeError(f"expected Tensor as element {index} in argument 1, but got {type(t).__name__}")
     if not t._requires_grad:
@@ -143,6 +147,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                            f"{len(outs)} outputs")
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _grad_batched(outs, ins, grads, retain_graph, create_graph, allow_unused, materialize_grads)
     root_grads = _make_grads(outs, grads, create_graph)
     roots = [_root_edge(t, i) for i, t in enumerate(outs)]
     edges = [_input_edge(t, i) for i, t in enumerate(ins)]
@@ -158,6 +164,37 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 g = make(np.zeros(t._data.shape, t._data.dtype), False, None, 0)
         result.append(g)
     return tuple(result)
+
+
+def _grad_batched(outs: tuple, ins: tuple, grads: tuple, retain_graph: bool, create_graph: bool,
+                  allow_unused: bool, materialize_grads: bool) -> tuple:
+    """grad with `is_grads_batched=True`: one backward vmapped over the first dim of the grad_outputs."""
+    from ..func._vmap import vmap
+    Tensor = _tensor_cls()
+    for i, (t, g) in enumerate(zip(outs, grads)):
+        if isinstance(g, Tensor) and (g.dim() == 0 or tuple(g.shape[1:]) != tuple(t.shape)):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {g.shape[2:]} and output[{i}] "
+                f"has a shape of {t.shape}. If you only want some tensors in `grad_output` to be considered batched, "
+                "consider using vmap.")
+    unused: set = set()
+
+    def one(*gs: Any) -> tuple:
+        from .._tensor import make
+        got = grad(outs, ins, gs, retain_graph=retain_graph, create_graph=create_graph, allow_unused=allow_unused)
+        out = []
+        for i, (g, x) in enumerate(zip(got, ins)):
+            if g is None:  # unused: None (or unbatched zeros) again after vmap
+                unused.add(i)
+                g = make(np.zeros(x._data.shape, x._data.dtype), False, None, 0)
+            out.append(g)
+        return tuple(out)
+    result = vmap(one, in_dims=tuple(0 if isinstance(g, Tensor) else None for g in grads))(*grads)
+    from .._tensor import make
+    return tuple(r if i not in unused else make(np.zeros(x._data.shape, x._data.dtype), False, None, 0)
+                 if materialize_grads else None for i, (r, x) in enumerate(zip(result, ins)))
 
 
 class _VariableMeta(type):

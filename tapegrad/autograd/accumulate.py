@@ -35,19 +35,24 @@ def _unshared(grad: Any) -> bool:
             and (base_tensor is None or sys.getrefcount(base_tensor) <= 3))
 
 
-def accumulate_into_leaf(variable: Any, grad: Any) -> None:
-    """Run the leaf's hooks, then store or add `grad` into `variable.grad`.
+def run_leaf_hooks(variable: Any, grad: Any) -> Any:
+    """`grad` after the leaf's tensor hooks (each may return a replacement)."""
+    for fn in list(variable._hooks.values()):
+        new = fn(grad)
+        if new is not None:
+            grad = new
+    return grad
+
+
+def accumulate_into_leaf(variable: Any, grad: Any, run_hooks: bool = True) -> None:
+    """Run the leaf's hooks (unless the engine already did), then store or add `grad` into `variable.grad`.
 
     Without create_graph the stored gradient is a fresh detached array (never shared with
     another leaf's gradient) and later gradients are added in place, as torch does; with
     create_graph, `.grad` carries the graph and sums are out of place.
     """
-    hooks = variable._hooks
-    if hooks:
-        for fn in list(hooks.values()):
-            new = fn(grad)
-            if new is not None:
-                grad = new
+    if run_hooks and variable._hooks:
+        grad = run_leaf_hooks(variable, grad)
     make = _registry._make
     if variable._grad is None:
         if _state.enabled:

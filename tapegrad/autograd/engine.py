@@ -11,12 +11,27 @@ from typing import Any, Sequence
 
 from .anomaly_mode import check_nan_outputs, is_anomaly_enabled, report_failure
 from .grad_mode import _state
-from .accumulate import accumulate_into_leaf
+from .accumulate import accumulate_into_leaf, run_leaf_hooks
 from .graph import AccumulateGrad, Node
 
 
 class _Task(threading.local):
     capturing = False  # whether the innermost running backward captures gradients (autograd.grad)
+    current = None     # the innermost running backward: (deps, targets), see will_execute
+
+
+def will_execute(node: Node) -> bool:
+    """Whether the innermost running backward runs `node` (torch's _will_engine_execute_node)."""
+    current = _task.current
+    if current is None:
+        return False
+    deps, targets = current
+    return node in deps and (targets is None or node in targets)
+
+
+def current_backward() -> Any:
+    """A token of the innermost running backward (None outside one): equal within one pass."""
+    return _task.current
 
 
 _task = _Task()
@@ -126,7 +141,9 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
     anomaly = is_anomaly_enabled()
     skip_leaves = capture is not None and not accumulate
     prev_capturing = _task.capturing
+    prev_current = _task.current
     _task.capturing = capture is not None
+    _task.current = (deps, targets)
     try:
         while ready:
             node = ready.pop()
@@ -141,6 +158,8 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
                         if new is not None:
                             grads = list(new)
                 if capture_nodes and node in capture_nodes:
+                    if node.__class__ is AccumulateGrad and grads[0] is not None and node.variable._hooks:
+                        grads[0] = run_leaf_hooks(node.variable, grads[0])  # captured as hooked, as torch
                     for i, g in enumerate(grads):
                         if g is not None and (node, i) not in captured:
                             captured[(node, i)] = g
@@ -188,6 +207,7 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Any], *
     finally:
         _state.enabled = prev_enabled
         _task.capturing = prev_capturing
+        _task.current = prev_current
     if capture is None:
         return None
     return [captured.get(edge) for edge in capture]

@@ -10,7 +10,7 @@ import threading
 from typing import Any, Callable
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "is_inference_mode_enabled"]
+           "is_inference_mode_enabled", "set_multithreading_enabled"]
 
 
 class _GradState(threading.local):
@@ -144,4 +144,20 @@ class inference_mode(_DecoratorContextManager):
         _state.enabled, _state.inference = self.prev_enabled, self.prev_inference
 
     def clone(self) -> "inference_mode":
+        return self.__class__(self.mode)
+
+
+class set_multithreading_enabled(_DecoratorContextManager):
+    """Accepted for torch compatibility: tapegrad's backward always runs on the calling thread."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def clone(self) -> "set_multithreading_enabled":
         return self.__class__(self.mode)

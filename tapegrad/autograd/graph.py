@@ -15,7 +15,8 @@ from typing import Any, Callable
 from .grad_mode import _state as _grad_state
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks", "increment_version"]
+           "disable_saved_tensors_hooks", "increment_version", "GradientEdge", "get_gradient_edge",
+           "register_multi_grad_hook", "allow_mutation_on_saved_tensors"]
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -270,3 +271,7 @@ class disable_saved_tensors_hooks:
 def increment_version(tensor: Any) -> None:
     """Bump a tensor's version counter, as an in-place change torch cannot see would."""
     tensor._version_counter[0] += 1
+
+
+from ._graph_extras import (GradientEdge, allow_mutation_on_saved_tensors, get_gradient_edge,  # noqa: E402
+                            register_multi_grad_hook)
