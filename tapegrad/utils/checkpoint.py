@@ -15,8 +15,9 @@ and calls backward on the result from inside the outer backward.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import random as _random
 from ..autograd.engine import is_checkpoint_valid
@@ -25,7 +26,8 @@ from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.graph import saved_tensors_hooks
 from ..ops import _registry as R
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "check_backward_validity",
+__all__ = ["set_checkpoint_early_stop", "set_checkpoint_debug_enabled",
+           "checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "check_backward_validity",
            "detach_variable", "noop_context_fn"]
 
 _CHECKPOINT_WARNING = (
@@ -82,6 +84,32 @@ def detach_variable(inputs: tuple) -> tuple:
     return tuple(out)
 
 
+_overrides = {"early_stop": None, "debug": None}  # set by the two context managers below
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
+    """Within it, non-reentrant checkpoints made stop (or not) their recomputation as soon as every needed
+    tensor is recomputed, whatever their `early_stop` argument; it matters when forward runs."""
+    prev = _overrides["early_stop"]
+    _overrides["early_stop"] = enable
+    try:
+        yield
+    finally:
+        _overrides["early_stop"] = prev
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled: bool | None) -> Iterator[None]:
+    """Within it, checkpoint's `debug` is `enabled` whatever is passed (None: what is passed)."""
+    prev = _overrides["debug"]
+    _overrides["debug"] = enabled
+    try:
+        yield
+    finally:
+        _overrides["debug"] = prev
+
+
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
                context_fn: Callable[[], tuple] = noop_context_fn, determinism_check: str = "default",
                debug: bool = False, early_stop: bool = True, **kwargs: Any) -> Any:
@@ -101,6 +129,8 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         return CheckpointFunction.apply(function, preserve, *args)
     if determinism_check not in ("default", "none"):
         raise ValueError("determinism_check should be one of ['default', 'none'], but got " + str(determinism_check))
+    if _overrides["early_stop"] is not None:
+        early_stop = _overrides["early_stop"]
     return _checkpoint_with_hooks(function, args, kwargs, preserve, context_fn, determinism_check == "default",
                                   early_stop)
 

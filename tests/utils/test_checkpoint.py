@@ -155,3 +155,25 @@ def test_peak_memory_drops():
     plain = _peak(0)
     checkpointed = _peak(4)
     assert checkpointed < 0.8 * plain, (checkpointed, plain)
+
+
+def test_set_checkpoint_early_stop_and_debug_contexts_as_torch():
+    runs = []
+    for L in (tapegrad, torch):
+        from importlib import import_module
+        ck = import_module(L.__name__ + ".utils.checkpoint")
+        reached = []
+
+        def f(x):
+            y = x.sin().exp()
+            reached.append(1)  # after the last saved tensor: early stop skips it in recomputation
+            return y * 2
+        x = L.randn(3, requires_grad=True)
+        ck.checkpoint(f, x, use_reentrant=False).sum().backward()
+        with ck.set_checkpoint_early_stop(False):
+            out = ck.checkpoint(f, x, use_reentrant=False)
+        out.sum().backward()
+        with ck.set_checkpoint_debug_enabled(True):
+            ck.checkpoint(f, x, use_reentrant=False).sum().backward()
+        runs.append(len(reached))
+    assert runs[0] == runs[1] == 4  # 1 + (1 + 1) + 1: only the run without early stop recomputes past exp
