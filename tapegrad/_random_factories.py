@@ -3,8 +3,10 @@ in-place fills (uniform_, normal_, random_, bernoulli_, ...), drawn from a Gener
 
 Note [Fill order]
     torch's in-place samplers visit a tensor's elements in memory order (TensorIterator sorts
-    the dimensions by stride), one value after another.  ``_in_memory_order`` draws a C-ordered
-    block in that order and transposes it back.  ``normal_`` alone has a second path: a
+    the dimensions by stride), one value after another.  ``_fill`` draws a C-ordered block in
+    that order and transposes it back; the *_like factories draw in the memory order of a fresh
+    tensor with the input's strides (``like_values``).  Inside vmap, see Note [Random batching]
+    in _random_vmap.py.  ``normal_`` alone has a second path: a
     contiguous tensor of 16 or more elements goes through ``normal_fill`` (blocks of 16), any
     other through the serial Box-Muller sampler.
 
@@ -30,7 +32,9 @@ from ._tensor import Tensor, make
 from .ops import _registry as R
 from .ops._inplace import apply_inplace, check_inplace_allowed
 from .random import default_generator
-from ._vmap_state import VM as _VM, check_random, random_batch
+from ._vmap_state import VM as _VM
+from ._random_vmap import (batched as _batched, dense_perm, factory_levels, fill_target, like_target, like_values,
+                           run_physical, tensor_levels)
 
 __all__ = ["rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like",
            "randn_like", "randint_like", "poisson"]
@@ -61,34 +65,14 @@ _RANDOM_SIGNATURES = (" * (*, torch.Generator generator = None)\n"
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _gen(generator: Any, *inputs: Any) -> Any:
-    """The generator for an op that draws logical shapes only (randomness='different' refused)."""
-    if _VM.active and check_random(_any_batched(inputs)):  # vmap(randomness='error') refuses random ops
-        raise NotImplementedError("vmap: randomness='different' is not supported yet for this random op with "
-                                  "batched tensor inputs or in-place")
+def _gen(generator: Any) -> Any:
     return default_generator if generator is None else generator
-
-
-def _any_batched(inputs: tuple) -> bool:
-    if not inputs:
-        return False
-    from .func._vmap import visible_levels
-    return any(isinstance(t, Tensor) and bool(visible_levels(t)) for t in inputs)
 
 
 def _gen_batch(generator: Any) -> tuple:
     """(generator, levels, sizes) for a factory: under vmap(randomness='different') it draws
-    `sizes + shape` and marks the result batched at `levels` (see `_batched`)."""
-    levels = check_random() if _VM.active else ()
-    gen = default_generator if generator is None else generator
-    return gen, levels, random_batch(levels) if levels else ()
-
-
-def _batched(t: Tensor, levels: tuple) -> Tensor:
-    if levels:
-        from .func._vmap import mark
-        mark(t, levels)
-    return t
+    `sizes + shape` (outermost level first, as torch) and `_batched` marks the result batched."""
+    return (_gen(generator),) + factory_levels()
 
 
 def _num(x: float) -> str:
@@ -142,15 +126,6 @@ def _broadcast(a: tuple, b: tuple) -> tuple:
         raise
 
 
-def _in_memory_order(array: np.ndarray, draw: Callable[[tuple], np.ndarray]) -> np.ndarray:
-    """``draw(shape)`` laid out so that C order of the draw is memory order of ``array`` (Note [Fill order])."""
-    if array.ndim < 2 or array.flags.c_contiguous:
-        return draw(array.shape)
-    perm = sorted(range(array.ndim), key=lambda i: -abs(array.strides[i]) if array.shape[i] > 1 else 0)
-    values = draw(tuple(array.shape[i] for i in perm))
-    return np.transpose(values, np.argsort(perm))
-
-
 # --- autograd nodes with zero gradients (Note [Random ops and autograd]) ------------------
 def _values(self: Any, values: Any) -> Any:
     return values
@@ -181,11 +156,27 @@ def _node_op(node: str, two_inputs: bool = False) -> R.OpDef:
     return op
 
 
-def _fill(self: Tensor, node: str, draw: Callable[[tuple], np.ndarray]) -> Tensor:
-    """Write ``draw``'s values into ``self`` in memory order, as torch's in-place samplers do."""
+def _fill(self: Tensor, plan: Any, node: str, draw: Callable[..., np.ndarray], probs: Any = None) -> Tensor:
+    """Write ``draw(shape, contiguous, probs)``'s values into ``self`` in memory order, as torch's
+    in-place samplers do; ``plan``: fill_target's answer inside vmap (None: a plain fill)."""
     check_inplace_allowed(self)  # before any draw: a refused call leaves the generator alone
-    values = _in_memory_order(self._data, draw)
-    return apply_inplace(_node_op(node), (self, values))
+    target = self._data if plan is None else plan.array
+    if plan is not None:
+        probs = plan.probs
+    perm = None
+    if target.ndim >= 2 and not target.flags.c_contiguous:
+        perm = sorted(range(target.ndim), key=lambda i: -abs(target.strides[i]) if target.shape[i] > 1 else 0)
+    shape = target.shape if perm is None else tuple(target.shape[i] for i in perm)
+    if probs is not None:
+        probs = np.ascontiguousarray(probs if perm is None else np.transpose(probs, perm))
+    values = draw(shape, target.flags.c_contiguous, probs)
+    if perm is not None:
+        values = np.transpose(values, np.argsort(perm))
+    if plan is None:
+        return apply_inplace(_node_op(node), (self, values))
+    from .func._vmap import physical
+    with physical():
+        return apply_inplace(_node_op(node), (self, plan.back(values)))
 
 
 def _out_of_place(values: np.ndarray, node: str, *tensors: Tensor) -> Tensor:
@@ -360,10 +351,12 @@ def randperm(n: int, *, generator: Any = None, out: Any = None, dtype: Any = Non
     if requires_grad and not d.is_floating_point:
         raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     gen, levels, batch = _gen_batch(generator)
-    if levels:  # one permutation per batch element
+    if levels:  # one permutation per batch element, drawn innermost level slowest (as torch's loops)
+        from .func._vmap import mark
+        batch = batch[::-1]
         perms = [gen.randperm(n, np.int64) for _ in range(math.prod(batch))]
         values = np.stack(perms).reshape(batch + (n,)) if perms else np.empty(batch + (n,), np.int64)
-        return _batched(_finish(values.astype(d.numpy), requires_grad), levels)
+        return mark(_finish(values.astype(d.numpy), requires_grad), levels)
     return _finish(gen.randperm(n, np.int64).astype(d.numpy), requires_grad)
 
 
@@ -398,11 +391,19 @@ def normal(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
         d = _floating(dtype, "normal_kernel_cpu")
         return _batched(_finish(_normal(gen, batch + shape, d, float(mean), float(std)), requires_grad), levels)
-    gen = _gen(generator, mean, std)
     if size is not None:
         raise _invalid("normal", args, given, _NORMAL_SIGNATURES)
     if std is None:
         std = 1.0
+    gen = _gen(generator)
+    levels = tensor_levels(mean, std)
+    if levels:
+        return run_physical(levels, lambda m, s: _normal_tensors(gen, m, s), mean, std)
+    return _normal_tensors(gen, mean, std)
+
+
+def _normal_tensors(gen: Any, mean: Any, std: Any) -> Tensor:
+    mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     d = (mean if mt else std).dtype
     if not (d.is_floating_point or d.is_complex):
         raise _not_implemented("normal_kernel_cpu", d)
@@ -424,36 +425,57 @@ def normal(*args: Any, generator: Any = None, out: Any = None, dtype: Any = None
     return _out_of_place(values, "NormalBackward1", mean)
 
 
+_P_RANGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
+            "If so, please report an enhancement request to PyTorch.)")
+
+
 def bernoulli(input: Tensor, *args: Any, generator: Any = None, out: Any = None, **kwargs: Any) -> Tensor:
     """0/1 draws with the probabilities in input, or with a float ``p`` (input gives shape and dtype)."""
     if len(args) > 1 or any(k != "p" for k in kwargs) or (args and kwargs):
         raise TypeError("bernoulli() received an invalid combination of arguments")
     p = args[0] if args else kwargs.get("p")
-    gen = _gen(generator, input)
+    if isinstance(p, Tensor):
+        raise TypeError("bernoulli() received an invalid combination of arguments")
+    gen = _gen(generator)
+    levels = tensor_levels(input)
+    if levels:
+        return run_physical(levels, lambda t: _bernoulli(gen, t, p), input)
+    return _bernoulli(gen, input, p)
+
+
+def _bernoulli(gen: Any, input: Tensor, p: Any) -> Tensor:
     if p is None:
         d = input.dtype
         if not d.is_floating_point:
             raise _not_implemented("bernoulli_tensor_cpu_p_", d)
         probs = input._data
         if ((probs < 0) | (probs > 1)).any():
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
-                               "message be improved?  If so, please report an enhancement request to PyTorch.)")
+            raise RuntimeError(_P_RANGE)
         values = gen.bernoulli(np.ascontiguousarray(probs), probs.shape, d.numpy)  # drawn in logical order
         return _out_of_place(values, "BernoulliBackward0", input)
-    if isinstance(p, Tensor):
-        raise TypeError("bernoulli() received an invalid combination of arguments")
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
-    values = gen.bernoulli(float(p), input.shape, input._data.dtype)
-    return make(values, False, None, 0)
+    return make(gen.bernoulli(float(p), input.shape, input._data.dtype), False, None, 0)  # logical order
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None,
                 out: Any = None) -> Tensor:
     """Indices drawn from the categorical distributions in input's rows."""
-    probs = input._data
-    if probs.ndim not in (1, 2):
+    gen = _gen(generator)
+    levels = tensor_levels(input)
+    if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if levels:  # every batch element's rows drawn as the rows of one matrix, as torch
+        return run_physical(levels, lambda t: _multinomial(gen, t, num_samples, replacement), input)
+    result = _multinomial(gen, input, num_samples, replacement)
+    if out is not None:
+        out._data = result._data
+        return out
+    return result
+
+
+def _multinomial(gen: Any, input: Tensor, num_samples: int, replacement: bool) -> Tensor:
+    probs = input._data
     if probs.dtype.kind != "f":
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{input.dtype._legacy}")
@@ -465,21 +487,38 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (probs.sum(-1) == 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    result = make(_gen(generator, input).multinomial(probs, int(num_samples), bool(replacement)), False, None, 0)
-    if out is not None:
-        out._data = result._data
-        return out
-    return result
+    rows = probs if probs.ndim <= 2 else probs.reshape(-1, probs.shape[-1])
+    if (not replacement or num_samples == 1) and dense_perm(rows) is not None:
+        # torch's exponential race draws its noise like the weights (empty_like): in their memory order
+        noise = like_values(rows, lambda shape: gen.exponential(shape, rows.dtype, 1.0))
+        draws = np.ascontiguousarray(np.argsort(-(rows / noise), axis=1, kind="stable")[:, :int(num_samples)])
+    else:
+        draws = gen.multinomial(rows, int(num_samples), bool(replacement))
+    return make(draws.reshape(probs.shape[:-1] + draws.shape[-1:]), False, None, 0)
+
+
+def _like(input: Tensor, requires_grad: bool, draw: Callable[[tuple, bool], np.ndarray]) -> Tensor:
+    """A fresh tensor like input (its strides when dense, as torch's empty_like) filled by
+    ``draw(shape, contiguous)`` in memory order; inside vmap as Note [Random batching] says."""
+    like, levels = like_target(input) if _VM.active else (input._data, ())
+    contiguous = dense_perm(like) is None
+    return _batched(_finish(like_values(like, lambda shape: draw(shape, contiguous)), requires_grad), levels)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+    """Uniform values in [0, 1) shaped like input."""
+    d = _floating(dtype or input.dtype, "check_uniform_bounds")
+    gen = _gen(generator)
+    return _like(input, requires_grad, lambda shape, _: _uniform(gen, shape, d))
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator: Any = None) -> Tensor:
-    return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+    """Standard normal values shaped like input."""
+    d = _floating(dtype or input.dtype, "normal_kernel_cpu")
+    gen = _gen(generator)
+    return _like(input, requires_grad, lambda shape, contiguous: _normal(gen, shape, d, contiguous=contiguous))
 
 
 def randint_like(input: Tensor, *args: Any, dtype: Any = None, layout: Any = None, device: Any = None,
@@ -498,9 +537,12 @@ def randint_like(input: Tensor, *args: Any, dtype: Any = None, layout: Any = Non
     d = D.as_dtype(dtype) if dtype is not None else input.dtype
     high = bound["high"]
     high = int(high.item()) if isinstance(high, Tensor) else int(high)
-    gen, levels, batch = _gen_batch(generator)
-    values = _random_from_to(gen, batch + tuple(input.shape), d, int(bound.get("low", 0)), high, warn=2)
-    return _batched(_finish(values, requires_grad), levels)
+    low = int(bound.get("low", 0))
+    if requires_grad and not (d.is_floating_point or d.is_complex):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    _random_from_to(_NoDraw(), (0,), d, low, high, warn=2)  # argument errors and warnings, before any draw
+    gen = _gen(generator)
+    return _like(input, requires_grad, lambda shape, _: _random_from_to(gen, shape, d, low, high))
 
 
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
@@ -510,7 +552,15 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
     rejection method drawing a data-dependent number of words) is not reproduced.  The draw is
     seeded from one 64-bit value of the generator's stream, so it is reproducible under a seed.
     """
-    words = _gen(generator, input)._words64(1)
+    gen = _gen(generator)
+    levels = tensor_levels(input)
+    if levels:
+        return run_physical(levels, lambda t: _poisson(gen, t), input)
+    return _poisson(gen, input)
+
+
+def _poisson(gen: Any, input: Tensor) -> Tensor:
+    words = gen._words64(1)
     draws = np.random.default_rng(int(words[0])).poisson(input._data)
     return make(draws.astype(input._data.dtype), False, None, 0)
 
@@ -518,6 +568,7 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
 # --- in-place fills (Tensor methods) ------------------------------------------------------
 def uniform_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Fill with uniform values in [from, to)."""
+    plan = fill_target(self)
     bound = dict(zip(("from", "to"), args))
     for k, v in kwargs.items():
         if k not in ("from", "to") or k in bound:
@@ -544,20 +595,20 @@ def uniform_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> 
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{cname}>::max(), but found "
                            f"to={_num(high)} and from={_num(low)} which result in to-from to exceed the limit")
     gen = _gen(generator)
-    return _fill(self, "UniformBackward0", lambda shape: _uniform(gen, shape, d, low, high))
+    return _fill(self, plan, "UniformBackward0", lambda shape, *_: _uniform(gen, shape, d, low, high))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with normal values."""
+    plan = fill_target(self)
     d = self.dtype
     if not (d.is_floating_point or d.is_complex):
         raise _not_implemented("normal_kernel_cpu", d)
     if not std >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
     gen = _gen(generator)
-    contiguous = self._data.flags.c_contiguous
-    return _fill(self, "NormalBackward0",
-                 lambda shape: _normal(gen, shape, d, float(mean), float(std), contiguous))
+    return _fill(self, plan, "NormalBackward0",
+                 lambda shape, contiguous, _: _normal(gen, shape, d, float(mean), float(std), contiguous))
 
 
 _UNBOUNDED = object()
@@ -565,6 +616,7 @@ _UNBOUNDED = object()
 
 def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
     """Fill with integers: random_() over the dtype's range, random_(to), random_(from, to)."""
+    plan = fill_target(self)
     bound = dict(zip(("from", "to"), args) if len(args) == 2 else zip(("to",), args))
     if len(args) > 2 or any(k not in ("from", "to") or k in bound for k in kwargs):
         raise _invalid("random_", args, kwargs, _RANDOM_SIGNATURES)
@@ -576,7 +628,7 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
         raise _not_implemented("random_from_to_range_calc", d)
     gen = _gen(generator)
     if not bound:
-        return _fill(self, "RandomBackward2", lambda shape: gen.random(shape, d.numpy))
+        return _fill(self, plan, "RandomBackward2", lambda shape, *_: gen.random(shape, d.numpy))
     low = int(bound.get("from", 0))
     high = bound.get("to", _UNBOUNDED)
     if high is _UNBOUNDED:
@@ -584,7 +636,7 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
     high = None if high is None else int(high)
     node = "RandomBackward0" if "from" in bound else "RandomBackward1"
     _random_from_to_checks(low, high, d)
-    return _fill(self, node, lambda shape: _random_from_to(gen, shape, d, low, high))
+    return _fill(self, plan, node, lambda shape, *_: _random_from_to(gen, shape, d, low, high))
 
 
 def _random_from_to_checks(low: int, high: int | None, d: D.dtype) -> None:
@@ -604,26 +656,22 @@ class _NoDraw:
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1 draws of probability p (a float or a tensor broadcast to self)."""
+    plan = fill_target(self, p)
     gen = _gen(generator)
+    dtype = self._data.dtype
     if isinstance(p, Tensor):
-        probs = p._data
+        from .func._vmap import physical_data
+        probs = physical_data(p)
         if ((probs < 0) | (probs > 1)).any():
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
-                               "message be improved?  If so, please report an enhancement request to PyTorch.)")
-        full = np.broadcast_to(probs, _broadcast(self.shape, probs.shape))
-        if full.shape != tuple(self.shape):
-            raise RuntimeError(f"expand: the shape {list(probs.shape)} cannot be broadcast to {list(self.shape)}")
-        target = self._data
-
-        def draw(shape: tuple) -> np.ndarray:
-            if shape == target.shape:
-                return gen.bernoulli(np.ascontiguousarray(full), shape, target.dtype)
-            perm = sorted(range(target.ndim), key=lambda i: -abs(target.strides[i]) if target.shape[i] > 1 else 0)
-            return gen.bernoulli(np.ascontiguousarray(np.transpose(full, perm)), shape, target.dtype)
-        return _fill(self, "BernoulliBackward1", draw)
+            raise RuntimeError(_P_RANGE)
+        if plan is None:
+            from .ops.shape import _expand
+            probs = _expand(probs, self._data.shape)
+        return _fill(self, plan, "BernoulliBackward1", lambda shape, _, full: gen.bernoulli(full, shape, dtype),
+                     probs)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_num(p)}")
-    return _fill(self, "BernoulliBackward2", lambda shape: gen.bernoulli(float(p), shape, self._data.dtype))
+    return _fill(self, plan, "BernoulliBackward2", lambda shape, *_: gen.bernoulli(float(p), shape, dtype))
 
 
 def _continuous(self: Tensor, name: str, kernel: str) -> None:
@@ -640,37 +688,44 @@ def _continuous(self: Tensor, name: str, kernel: str) -> None:
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with exponential draws of rate lambd."""
+    plan = fill_target(self)
     _continuous(self, "Exponential", "exponential_cpu")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}")
     gen = _gen(generator)
-    return _fill(self, "ExponentialBackward0", lambda shape: gen.exponential(shape, self._data.dtype, lambd))
+    dtype = self._data.dtype
+    return _fill(self, plan, "ExponentialBackward0", lambda shape, *_: gen.exponential(shape, dtype, lambd))
 
 
 def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success."""
+    plan = fill_target(self)
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_num(p)}")
     gen = _gen(generator)
-    return _fill(self, "GeometricBackward0", lambda shape: gen.geometric(shape, self._data.dtype, p))
+    return _fill(self, plan, "GeometricBackward0", lambda shape, *_: gen.geometric(shape, self._data.dtype, p))
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
     """Fill with exp of normal draws."""
+    plan = fill_target(self)
     _continuous(self, "LogNormal", "log_normal_cpu")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_num(std)}")
     gen = _gen(generator)
-    return _fill(self, "LogNormalBackward0", lambda shape: gen.log_normal(shape, self._data.dtype, mean, std))
+    dtype = self._data.dtype
+    return _fill(self, plan, "LogNormalBackward0", lambda shape, *_: gen.log_normal(shape, dtype, mean, std))
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with Cauchy draws."""
+    plan = fill_target(self)
     _continuous(self, "Cauchy", "cauchy_cpu")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_num(sigma)}")
     gen = _gen(generator)
-    return _fill(self, "CauchyBackward0", lambda shape: gen.cauchy(shape, self._data.dtype, median, sigma))
+    dtype = self._data.dtype
+    return _fill(self, plan, "CauchyBackward0", lambda shape, *_: gen.cauchy(shape, dtype, median, sigma))
 
 
 def _bernoulli_method(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:

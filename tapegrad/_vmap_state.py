@@ -1,6 +1,8 @@
 """The vmap levels in effect: read once per op by `dispatch` (see tapegrad/func/_vmap.py)."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class VmapState:
     """`active`: some vmap level is visible (above `floor`), so dispatch hands batched calls on.
@@ -34,23 +36,32 @@ _SAME_BATCHED = ("Vmap does not currently support same randomness with a batched
                  "with functorch")
 
 
-def check_random(batched_input: bool = False) -> tuple:
+def check_random(batched: Any = ()) -> tuple:
     """Random ops call this inside vmap: torch's error if a visible level has randomness='error' (or
-    'same' while the op reads a batched tensor); else the levels (innermost first) whose batch
-    elements draw their own values (randomness='different'), for a draw over the physical shape."""
+    'same' while the op reads a tensor batched at that level: `batched` holds those levels, or is
+    True for every level); else the levels (innermost first) whose batch elements draw their own
+    values (randomness='different'), for a draw over the physical shape."""
     if not VM.active:
         return ()
     levels = []
-    for lv, _size, mode in reversed(VM.stack):
-        if lv <= VM.floor:
-            break
+    for lv, _size, mode in visible_stack():
         if mode == "error":
             raise RuntimeError(_RANDOM_ERROR)
-        if mode == "same" and batched_input:
+        if mode == "same" and (batched is True or (batched and lv in batched)):
             raise RuntimeError(_SAME_BATCHED)
         if mode == "different":
             levels.append(lv)
     return tuple(levels)
+
+
+def visible_stack() -> list:
+    """(level, batch size, randomness) of the visible vmap levels, innermost first."""
+    out = []
+    for entry in reversed(VM.stack):
+        if entry[0] <= VM.floor:
+            break
+        out.append(entry)
+    return out
 
 
 def random_batch(levels: tuple) -> tuple:

@@ -23,8 +23,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype as D
+from .._vmap_state import VM
 from ..ops import _registry as R
 from . import anomaly_mode as _anomaly
+from ._function_vmap import batch_view, check_transform_support, has_vmap_rule, remember_levels, run_vmap_rule
 from ._forward_state import FW as _FW
 from .grad_mode import _state, no_grad
 from .graph import FREED_MESSAGE, Node, hooks_state, pack_saved_tensor
@@ -97,6 +99,7 @@ class BackwardCFunction(Node, FunctionCtx):
         self._dirty = ()
         self._non_differentiable = ()
         self._materialize_grads = True
+        self._vm = None  # the vmap levels forward saw (Note [Custom Functions under vmap])
         self.needs_input_grad: tuple = ()
 
     @property
@@ -118,8 +121,12 @@ class BackwardCFunction(Node, FunctionCtx):
         return object.__repr__(self)
 
     def apply(self, grads: tuple) -> list:
-        cls = self._forward_cls
-        backward_fn = _backward_of(cls)
+        if self._vm is not None:
+            return batch_view(self, grads, self._run_backward)
+        return self._run_backward(grads)
+
+    def _run_backward(self, grads: tuple) -> list:
+        backward_fn = _backward_of(self._forward_cls)
         if self._materialize_grads:
             grads = tuple(g if g is not None or m is None else R._make(np.zeros(m[0], m[1]), False, None, 0)
                           for g, m in zip(grads, self._out_meta))
@@ -257,6 +264,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         """Run forward and, when an input requires grad under grad mode, record the node."""
         uses_setup_context = cls.setup_context is not Function.setup_context
         args, kwargs = _bind(cls, args, kwargs, uses_setup_context)
+        batched = check_transform_support(cls, uses_setup_context, args)  # Note [Custom Functions under vmap]
         is_tensor = tuple(isinstance(a, R.Tensor) for a in args)
         needs = tuple(t and a._requires_grad for t, a in zip(is_tensor, args))
         record = _state.enabled and any(needs)
@@ -271,7 +279,10 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         try:
             with no_grad():
                 if uses_setup_context:
-                    output = cls.forward(*args, **kwargs)
+                    if batched and has_vmap_rule(cls):
+                        output = run_vmap_rule(cls, args, kwargs)
+                    else:
+                        output = cls.forward(*args, **kwargs)
                     cls.setup_context(ctx, args, output)
                 else:
                     output = cls.forward(ctx, *args, **kwargs)
@@ -287,6 +298,8 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         outputs = _wrap_outputs(ctx, args, outputs, record)
         if record:
             _save_tensors(ctx, outputs)
+            if VM.stack:
+                remember_levels(ctx, args, outputs)
         if dual:
             from ._forward_dispatch import custom_function_jvp
             custom_function_jvp(cls.jvp, ctx, args, outputs)

@@ -4,6 +4,9 @@ A rule gets (op, args, union): `union` the visible levels in play (innermost fir
 with dispatch in physical mode and returns the physical result with the batch dims of `union`
 in front, or None to ask for the loop fallback. Categories: 'pointwise' (broadcasting),
 'dim' (one batched tensor, dim-like params shifted), 'all' (full reductions), plus callables.
+Rules for indexing, filling, nn kernels, their backward entries and losses live in
+func/_batch_rules_nn.py (merged into `_NAMED` below); a rule with an `inplace` attribute also
+batches the op's in-place form (see `inplace_batched` in func/_vmap.py).
 """
 from __future__ import annotations
 
@@ -63,6 +66,16 @@ def pointwise(op: Any, args: tuple, union: tuple) -> Any:
         if visible_levels(args[i]):
             new[i] = align(args[i], union, rank)
     return R.dispatch(op, tuple(new))
+
+
+def _pointwise_inplace(op: Any, args: tuple, levels: tuple) -> tuple:
+    """In-place pointwise op: the other operands lined up with self's batch dims (self is physical)."""
+    rank = _lrank(args[0])
+    return op, tuple([args[0]] + [align(a, levels, rank) if isinstance(a, R.Tensor) and visible_levels(a) else a
+                                  for a in args[1:]])
+
+
+pointwise.inplace = _pointwise_inplace
 
 
 def _wrap(d: int, n: int) -> int:
@@ -304,15 +317,6 @@ def baddbmm_rule(op: Any, args: tuple, union: tuple) -> Any:
     return prod + (s if beta == 1 else s * beta)
 
 
-def second_only_rule(op: Any, args: tuple, union: tuple) -> Any:
-    """embedding(weight, indices): only the indices batched (they index with any leading dims)."""
-    if visible_levels(args[0]):
-        return None
-    new = list(args)
-    new[1] = align(args[1], union, None)
-    return R.dispatch(op, tuple(new))
-
-
 def conv_rule(op: Any, args: tuple, union: tuple) -> Any:
     """convolution with a batched weight: the batch becomes groups of one grouped convolution."""
     input, weight, bias, stride, padding, dilation, transposed, output_padding, groups = args
@@ -399,20 +403,6 @@ def dim_expand_rule(expanded: tuple) -> Callable:
         new[d] = _wrap(args[d], lr) + len(union)
         return R.dispatch(op, tuple(new))
     return rule
-
-
-def index_rule(op: Any, args: tuple, union: tuple) -> Any:
-    """self[indices] with only self batched: a full slice per batch dim in front of the indices."""
-    self, indices = args[0], args[1]
-    if any(isinstance(i, R.Tensor) and visible_levels(i) for i in indices):
-        return None
-    nb = len(union)
-    out = R.dispatch(op, (align(self, union, None), [None] * nb + list(indices)))
-    used = [k for k, i in enumerate(indices) if i is not None]
-    if used and used[-1] - used[0] + 1 != len(used):  # split advanced indices: their dims went first
-        adv = max((i._data if isinstance(i, R.Tensor) else np.asarray(i)).ndim for i in indices if i is not None)
-        out = out.movedim(tuple(range(adv, adv + nb)), tuple(range(nb)))
-    return out
 
 
 def roll_rule(op: Any, args: tuple, union: tuple) -> Any:
@@ -512,9 +502,9 @@ _NAMED: dict[str, Any] = {
     "rad2deg": "pointwise", "constant_pad_nd": "leading",
     "mse_loss": loss_rule, "huber_loss": loss_rule, "smooth_l1_loss": loss_rule, "soft_margin_loss": loss_rule,
     "binary_cross_entropy": loss_rule, "binary_cross_entropy_with_logits": loss_rule,
-    "trace": trace_rule, "index.Tensor": index_rule,
+    "trace": trace_rule,
     "index_add": dim_expand_rule(("self", "source")), "index_copy": dim_expand_rule(("self", "source")),
-    "index_fill.int_Scalar": dim_expand_rule(("self",)), "index_fill.int_Tensor": dim_expand_rule(("self",)), "baddbmm": baddbmm_rule, "embedding": second_only_rule,
+    "index_fill.int_Scalar": dim_expand_rule(("self",)), "index_fill.int_Tensor": dim_expand_rule(("self",)), "baddbmm": baddbmm_rule,
     "convolution": conv_rule, "max_pool2d_with_indices": fold_rule(4), "avg_pool2d": fold_rule(4),
     "_adaptive_avg_pool2d": fold_rule(4), "adaptive_max_pool2d": fold_rule(4), "group_norm": fold_rule(-1),
     "upsample_nearest2d": fold_rule(4), "upsample_bilinear2d": fold_rule(4), "upsample_nearest1d": fold_rule(3),
@@ -527,10 +517,7 @@ _POINTWISE_NAMES = {"eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfin
                     "bitwise_xor", "bitwise_not", "floor_divide.impl", "pow.Tensor_Scalar", "clamp", "clamp_min",
                     "clamp_max", "logit", "hardtanh", "leaky_relu", "elu", "celu", "gelu", "threshold",
                     "softplus", "hardshrink", "softshrink"}
-_NO_RULE = {"_view_scatter", "as_strided", "as_strided_backward", "index_put", "copy_",
-            "fill_.Scalar", "fill_.Tensor", "take",
-            "renorm",  # norms over every dim but `dim`: the batch dim would join them
-            "aminmax"}
+_NO_RULE = {"_view_scatter", "as_strided", "as_strided_backward"}
 
 
 def rule_of(op: Any) -> Callable | None:
@@ -549,3 +536,11 @@ def rule_of(op: Any) -> Callable | None:
     rule = CATEGORIES[spec] if isinstance(spec, str) else spec
     op._batch_rule = rule
     return rule
+
+
+def _register_nn() -> None:
+    from ._batch_rules_nn import NAMED
+    _NAMED.update(NAMED)
+
+
+_register_nn()

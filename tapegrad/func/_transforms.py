@@ -26,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import forward_ad as _fw
+from ..autograd._function_vmap import TRANSFORM_DEPTH
 from ..autograd.graph import AccumulateGrad
 from ..autograd.grad_mode import _state, enable_grad
 from ..ops import _registry as R
@@ -38,6 +39,15 @@ __all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfw
 
 # ---------------------------------------------------------------------------------------
 # helpers
+
+def _transformed(run: Callable) -> Any:
+    """run() counted as code under a torch.func transform (custom Functions check it)."""
+    TRANSFORM_DEPTH[0] += 1
+    try:
+        return run()
+    finally:
+        TRANSFORM_DEPTH[0] -= 1
+
 
 def _check_tensor(x: Any) -> None:
     if not isinstance(x, R.Tensor):
@@ -161,7 +171,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 new_args[n] = tree_unflatten(stand, spec)
                 specs.append((spec, len(stand)))
                 inside.extend(stand)
-            out = func(*new_args, **kwargs)
+            out = _transformed(lambda: func(*new_args, **kwargs))
             aux = None
             if has_aux:
                 out, aux = _split_aux(out, api)
@@ -209,7 +219,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         flat, spec = tree_flatten(primals)
         inside = [_stand_in(x) for x in flat]
         rec = _vmap.top_level()  # the vmap levels this graph was recorded at (Note [Masked levels])
-        out = func(*tree_unflatten(inside, spec))
+        out = _transformed(lambda: func(*tree_unflatten(inside, spec)))
         aux = None
         if has_aux:
             out, aux = _split_aux(out, "vjp(f, *primals)")
@@ -361,7 +371,7 @@ def _forward(func: Callable, primals: tuple, tangents: list, spec: Any, has_aux:
                     f"this is not supported. Tensor is of size [{', '.join(map(str, p._data.shape))}] while the "
                     f"given forward gradient is of size [{', '.join(map(str, t._data.shape))}].")
             duals.append(_fw._make_dual(p, t, lid))
-        out = func(*tree_unflatten(duals, spec))
+        out = _transformed(lambda: func(*tree_unflatten(duals, spec)))
         aux = None
         if has_aux:
             out, aux = _split_aux(out, api)

@@ -36,6 +36,7 @@ with their primals (`carry_tangents`).
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from typing import Any, Callable
 
@@ -76,6 +77,31 @@ class _Lane(np.ndarray):
 
     def __array_finalize__(self, obj: Any) -> None:
         self._src = None  # arrays computed from a view are plain values
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        """A converted lane is the lane of the converted batch (index arrays cast to int64 stay batched)."""
+        out = np.ndarray.astype(self, dtype, *args, **kwargs)
+        src = self._src
+        if src is None or out is self:
+            return out
+        whole = R._make(_get_physical(src).astype(dtype), False, None, 0)
+        return _logical_data(mark(whole, src._levels)) if VM.active else out
+
+    def nonzero(self) -> Any:
+        if self._src is not None and VM.active and _nvis(self._src):
+            raise RuntimeError("vmap: We do not support batching operators that can support dynamic shape. "
+                               "Attempting to batch over indexing with a boolean mask.")
+        return np.ndarray.nonzero(self.view(np.ndarray))
+
+
+def _lane_src(x: Any) -> Any:
+    """The batched tensor behind a lane (an index array read from a batched tensor), else None."""
+    return x._src if x.__class__ is _Lane else None
+
+
+def _unlane(a: Any) -> Any:
+    """A list argument with lanes replaced by the batched tensors they were read from."""
+    return type(a)(x._src if x.__class__ is _Lane and x._src is not None else x for x in a)
 
 
 def _lane_make(data: Any, requires_grad: bool, grad_fn: Any, output_nr: int, counter: Any, cls: type) -> Any:
@@ -229,8 +255,11 @@ def batched_dispatch(op: Any, args: tuple) -> Any:
     floor = VM.floor
     live = VM.live
     Tensor = R.Tensor
-    for a in args:
+    for k, a in enumerate(args):
         items = a if isinstance(a, (list, tuple)) else (a,)  # lists of tensors too (cat, index)
+        if items is a and any(x.__class__ is _Lane and x._src is not None for x in a):
+            items = _unlane(a)  # index arrays read from batched tensors
+            args = args[:k] + (items,) + args[k + 1:]
         for t in items:
             if t.__class__ is BatchedTensor:
                 seen = True
@@ -373,32 +402,42 @@ def fallback(op: Any, args: tuple, union: tuple) -> Any:
     return type(first)(*outs) if hasattr(first, "_fields") else tuple(outs)
 
 
+_INPLACE_ERROR = ("vmap: {0}(self, *extra_args) is not possible because there exists a Tensor `other` in extra_args "
+                  "that has more elements than `self`. This happened due to `other` being vmapped over but `self` not "
+                  "being vmapped over in a vmap. Please try to use out-of-place operators instead of {0}. If said "
+                  "operator is being called inside the PyTorch framework, please file a bug report instead.")
+
+
 def inplace_batched(op: Any, args: tuple, apply: Callable) -> Any:
-    """An in-place op inside vmap: `self` must carry every batch dim in play (torch's error)."""
-    from ._batch_rules import align, pointwise, rule_of
+    """An in-place op inside vmap: `self` must carry every batch dim in play (torch's error); the op's
+    batching rule says how the operands line up with self (`rule.inplace`, func/_batch_rules_nn.py)."""
+    from ._batch_rules import rule_of
     vis: set = set()
     for a in args:
         for t in (a if isinstance(a, (list, tuple)) else (a,)):
-            vis.update(visible_levels(t))
+            src = _lane_src(t)
+            vis.update(visible_levels(t if src is None else src))
     self = args[0]
     if not vis:
         with physical():
             return apply(op, args)
     mine = visible_levels(self)
     if set(mine) != vis:
+        name = getattr(getattr(rule_of(op), "inplace", None), "torch_name", None)
+        if name is not None:
+            raise RuntimeError(_INPLACE_ERROR.format(name))
         shape = tuple(self.shape)
         bshape = tuple(np.broadcast_shapes(*(tuple(_get_physical(t).shape) for t in args
                                              if isinstance(t, R.Tensor))))
         raise RuntimeError(f"output with shape [{', '.join(map(str, shape))}] doesn't match the broadcast shape "
                            f"[{', '.join(map(str, bshape))}]")
-    if rule_of(op) is not pointwise:
+    prepare = getattr(rule_of(op), "inplace", None)  # a rule that batches the in-place form too
+    if prepare is None:
         raise NotImplementedError(f"vmap: the in-place op {op.name} has no batching rule yet; use its out-of-place "
                                   f"form inside vmap")
-    rank = _get_physical(self).ndim - len(mine)
     with physical():
-        new = [args[0]] + [align(a, mine, rank) if isinstance(a, R.Tensor) and visible_levels(a) else a
-                           for a in args[1:]]
-        return apply(op, tuple(new))
+        op2, new = prepare(op, args, mine)
+        return apply(op2, new)
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,6 +498,17 @@ def _move_out(t: Any, level: int, size: int, out_dim: int | None, name: str) -> 
     return _move_out_primal(t, level, size, out_dim, name)
 
 
+def _sole_holder(t: Any) -> bool:
+    """Whether nothing but vmap's unwrapping holds `t` (so it may be unmarked in place). CPython's count:
+    the function's output and its flattened list, wrapped_one's loop variable, the arguments of
+    _move_out, _move_out_primal and this function, getrefcount's own and one more (3.11). A tensor held anywhere
+    else (returned twice, kept by the user) gets an alias instead."""
+    return sys.getrefcount(t) <= _OUT_REFS
+
+
+_OUT_REFS = 8
+
+
 def _move_out_primal(t: Any, level: int, size: int, out_dim: int | None, name: str) -> Any:
     lv = levels_of(t)
     if out_dim is None:
@@ -478,7 +528,12 @@ def _move_out_primal(t: Any, level: int, size: int, out_dim: int | None, name: s
     od = out_dim % (logical_rank + 1)
     with physical(), no_forward():
         if lv and lv[0] == level:
-            out = R.FUNCTIONS["movedim"](t, 0, nrest + od) if nrest + od else R.dispatch(R.OPS["alias"], (t,))
+            if nrest + od:
+                out = R.FUNCTIONS["movedim"](t, 0, nrest + od)
+            elif _sole_holder(t):  # vmap's own result: it leaves the level as it is (as torch's)
+                out = t
+            else:
+                out = R.dispatch(R.OPS["alias"], (t,))
         else:
             shape = list(t._data.shape)
             u = R.FUNCTIONS["unsqueeze"](t, nrest + od)

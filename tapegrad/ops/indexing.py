@@ -160,7 +160,7 @@ def _as_index_array(obj: Any) -> np.ndarray:
         if a.dtype.kind == "b" or a.dtype in (np.int64, np.int32):
             return a
         raise _index_dtype_error()
-    a = np.asarray(obj)
+    a = obj if isinstance(obj, np.ndarray) else np.asarray(obj)  # keeps a vmap lane (func/_vmap.py)
     if a.dtype.kind in "bi":
         return a
     if a.size == 0 or a.dtype.kind in "uf":

@@ -33,8 +33,11 @@ _table = _load("tests_ops_test_op_table_for_vmap_fw", Path(__file__).parents[1] 
 
 MAX_SAMPLES = 3
 BATCH = 3
-# (op name, mode) or (op name,) -> reason
-KNOWN_FAILURES: dict[tuple, str] = {}
+# (op name, sample index, mode), (op name, mode) or (op name,) -> reason
+KNOWN_FAILURES: dict[tuple, str] = {
+    **{("batch_norm", 1, tag): "training with unbatched running stats and a batched input: torch's vmap raises "
+       "(its error), the loop does not" for tag in ("both", "primals_only", "jvp_of_vmap", "hvp")},
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,7 +158,7 @@ def _check_hvp(case: _Case) -> None:
 def _sweep(check: Any, tag: str) -> None:
     failures = []
     for name, i, sample in _CASES:
-        reason = KNOWN_FAILURES.get((name, tag)) or KNOWN_FAILURES.get((name,))
+        reason = KNOWN_FAILURES.get((name, i, tag)) or KNOWN_FAILURES.get((name, tag)) or KNOWN_FAILURES.get((name,))
         case = _prepare(name, i, sample)
         if case is None:
             continue
