@@ -7,26 +7,14 @@ import warnings
 import numpy as np
 import pytest
 
-import tapegrad
-
-# Known failures of tapegrad, by test name (strict xfail on the tapegrad run only).
+# Known failures of tapegrad, by test name: strict xfail on the tapegrad run of the `torch` fixture
+# (tests/conftest.py), which runs each test on tapegrad and on torch.
 XFAIL: dict[str, str] = {
     "test_no_numpy_warnings_leak": "under simplefilter('error') NumPy's RuntimeWarning from a forward op (log(0), "
                                    "0/0) surfaces: tapegrad silences them with a module warnings filter, which the "
                                    "user's filter overrides; np.errstate per op would cost ~1-2 us per op",
     "test_uint8_plus_out_of_range_scalar": "NumPy 2 raises OverflowError for uint8 + 300; torch wraps the scalar",
 }
-
-
-@pytest.fixture(params=["tapegrad", "torch"])
-def torch(request):
-    """The library under test, spelled `torch` so test bodies read as torch programs."""
-    if request.param == "torch":
-        return pytest.importorskip("torch")
-    reason = XFAIL.get(request.node.originalname)
-    if reason:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-    return tapegrad
 
 
 def raises(exc_type, text, fn):

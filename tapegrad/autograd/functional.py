@@ -160,9 +160,53 @@ def _grad(outputs: tuple, inputs: tuple, grad_outputs: tuple | None = None, crea
                          retain_graph=retain_graph)
 
 
-def _check_v_none(v: Any, values: tuple, message: str) -> None:
-    if v is None and (len(values) != 1 or values[0]._data.size != 1):
-        raise RuntimeError(message)
+_V_NONE_INPUTS = ("The vector v can only be None if the input to the user-provided function is a single Tensor with "
+                  "a single element.")
+
+
+def _leaf_inputs(inputs: Any, create_graph: bool, name: str) -> tuple[bool, tuple]:
+    """Whether `inputs` was a tuple, and the inputs as a tuple of leaves to differentiate with respect to
+    (see `_prepare_inputs`); torch's TypeError for anything but a Tensor or a tuple of Tensors."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
+    return is_inputs_tuple, _prepare_inputs(inputs, create_graph, need_graph=True)
+
+
+def _call(func: Callable, inputs: tuple, strict: bool, name: str) -> tuple[bool, tuple]:
+    """Run `func(*inputs)`: whether it returned a tuple, and its outputs as a tuple of Tensors (torch's
+    TypeError otherwise; in strict mode, torch's error for an output that does not require grad)."""
+    is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return is_outputs_tuple, outputs
+
+
+def _prepare_v(v: Any, values: tuple, is_values_tuple: bool, create_graph: bool, name: str,
+               none_message: str = _V_NONE_INPUTS) -> Any:
+    """The vector `v` as a tuple of detached Tensors checked against `values` (the ones it multiplies), or
+    None where that is allowed (a single one-element value); torch's errors, `none_message` for a bad None."""
+    if v is not None:
+        _, v = _as_tuple(v, "v", name)
+        v = _prepare_inputs(v, create_graph, need_graph=False)
+        _validate_v(v, values, is_values_tuple)
+        return v
+    if len(values) != 1 or values[0]._data.size != 1:
+        raise RuntimeError(none_message)
+    return None
+
+
+def _last_backward(outs: tuple, wrt: tuple, v: Any, refs: tuple, strict: bool, create_graph: bool,
+                   stage: str) -> tuple:
+    """The final backward of vjp, jvp, vhp and hvp: the gradient of `outs` with respect to `wrt` against `v`,
+    recorded under create_graph (or when grad mode is on), with gaps filled by `_fill_in_zeros`."""
+    with set_grad_enabled(True if create_graph else is_grad_enabled()):
+        grads = _grad(outs, wrt, v, create_graph=create_graph)
+        return _fill_in_zeros(grads, refs, strict, create_graph, stage)
+
+
+def _results(outputs: tuple, is_outputs_tuple: bool, result: tuple, is_result_tuple: bool,
+             create_graph: bool) -> tuple:
+    """(func's outputs, the product), detached unless create_graph, each untupled as it was given."""
+    return (_unpack(_finish(outputs, create_graph), is_outputs_tuple),
+            _unpack(_finish(result, create_graph), is_result_tuple))
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,48 +215,26 @@ def _check_v_none(v: Any, values: tuple, message: str) -> None:
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """`func(*inputs)` and the vector-Jacobian product v^T J (v may be None for a one-element output)."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _prepare_inputs(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
-        _check_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "vjp")
-            v = _prepare_inputs(v, create_graph, need_graph=False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        else:
-            _check_v_none(v, outputs, "The vector v can only be None if the user-provided function returns a single "
-                                      "Tensor with a single element.")
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
-    return (_unpack(_finish(outputs, create_graph), is_outputs_tuple),
-            _unpack(_finish(result, create_graph), is_inputs_tuple))
+        is_inputs_tuple, inputs = _leaf_inputs(inputs, create_graph, "vjp")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "vjp")
+        v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp",
+                       "The vector v can only be None if the user-provided function returns a single Tensor with a "
+                       "single element.")
+    result = _last_backward(outputs, inputs, v, inputs, strict, create_graph, "back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """`func(*inputs)` and the Jacobian-vector product J v (see Note [Forward mode by double backward])."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _prepare_inputs(inputs, create_graph, need_graph=True)
-        if v is not None:
-            _, v = _as_tuple(v, "v", "jvp")
-            v = _prepare_inputs(v, create_graph, need_graph=False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        else:
-            _check_v_none(v, inputs, "The vector v can only be None if the input to the user-provided function is a "
-                                     "single Tensor with a single element.")
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs = _leaf_inputs(inputs, create_graph, "jvp")
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "jvp")
         dummy = tuple(_zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _grad(outputs, inputs, dummy, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(grad_inputs, dummy, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
-    return (_unpack(_finish(outputs, create_graph), is_outputs_tuple),
-            _unpack(_finish(result, create_graph), is_outputs_tuple))
+    result = _last_backward(grad_inputs, dummy, v, outputs, strict, create_graph, "back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
@@ -239,11 +261,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
                                       "only implemented for `vectorize=True`.")
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _prepare_inputs(inputs, create_graph, need_graph=True)
-        outputs = func(*inputs)
-        is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
-        _check_requires_grad(outputs, "outputs", strict)
+        is_inputs_tuple, inputs = _leaf_inputs(inputs, create_graph, "jacobian")
+        is_outputs_tuple, outputs = _call(func, inputs, strict, "jacobian")
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
@@ -298,14 +317,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def scalar_func(*inp: Any) -> Any:
-        out = func(*inp)
-        is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(t_out, "outputs", strict)
-        if is_out_tuple or not isinstance(out, R.Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out._data.size != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should contain a single element")
-        return out.squeeze()
+        return _scalar_output(func, inp, strict, "hessian")[1][0].squeeze()
 
     def jac_func(*inp: Any) -> Any:
         if outer_jacobian_strategy == "forward-mode":
@@ -320,9 +332,8 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
 
 
 def _scalar_output(func: Callable, inputs: tuple, strict: bool, name: str) -> tuple:
-    outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", name)
-    _check_requires_grad(outputs, "outputs", strict)
+    """`_call`, then torch's errors unless `func` returned a single one-element Tensor."""
+    is_outputs_tuple, outputs = _call(func, inputs, strict, name)
     if is_outputs_tuple or not isinstance(outputs[0], R.Tensor):
         raise RuntimeError(f"The function given to {name} should return a single Tensor")
     if outputs[0]._data.size != 1:
@@ -330,48 +341,34 @@ def _scalar_output(func: Callable, inputs: tuple, strict: bool, name: str) -> tu
     return is_outputs_tuple, outputs
 
 
-def _prepare_v(v: Any, inputs: tuple, is_inputs_tuple: bool, create_graph: bool, name: str) -> Any:
-    if v is not None:
-        _, v = _as_tuple(v, "v", name)
-        v = _prepare_inputs(v, create_graph, need_graph=False)
-        _validate_v(v, inputs, is_inputs_tuple)
-        return v
-    _check_v_none(v, inputs, "The vector v can only be None if the input to the user-provided function is a single "
-                             "Tensor with a single element.")
-    return None
+def _first_derivative(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool, name: str) -> tuple:
+    """What vhp and hvp share: (is_inputs_tuple, inputs as leaves, v checked against them, is_outputs_tuple,
+    the one-element output, its gradient with respect to the inputs, kept differentiable)."""
+    is_inputs_tuple, inputs = _leaf_inputs(inputs, create_graph, name)
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, name)
+    is_outputs_tuple, outputs = _scalar_output(func, inputs, strict, name)
+    jac = _grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac
 
 
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """`func(*inputs)` (a one-element tensor) and the vector-Hessian product v^T H."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _prepare_inputs(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, strict, "vhp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
-    return (_unpack(_finish(outputs, create_graph), is_outputs_tuple),
-            _unpack(_finish(result, create_graph), is_inputs_tuple))
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_derivative(func, inputs, v, create_graph,
+                                                                                       strict, "vhp")
+    result = _last_backward(jac, inputs, v, inputs, strict, create_graph, "double_back")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False) -> tuple:
     """`func(*inputs)` (a one-element tensor) and the Hessian-vector product H v
     (see Note [Forward mode by double backward])."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _prepare_inputs(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp")
-        is_outputs_tuple, outputs = _scalar_output(func, inputs, strict, "hvp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        is_inputs_tuple, inputs, v, is_outputs_tuple, outputs, jac = _first_derivative(func, inputs, v, create_graph,
+                                                                                       strict, "hvp")
         dummy = tuple(_zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _grad(jac, inputs, dummy, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(True if create_graph else is_grad_enabled()):
-        grads = _grad(double_back, dummy, v, create_graph=create_graph)
-        result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
-    return (_unpack(_finish(outputs, create_graph), is_outputs_tuple),
-            _unpack(_finish(result, create_graph), is_inputs_tuple))
+    result = _last_backward(double_back, dummy, v, inputs, strict, create_graph, "double_back_trick")
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)

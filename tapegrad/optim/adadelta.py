@@ -1,13 +1,13 @@
 """Adadelta (torch.optim.Adadelta)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_common, _check_not_differentiable, _real, _scalar,
-                        _state_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_args, _check_flags, _decayed_grad, _real, _scalar,
+                        _step_by_group)
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -18,37 +18,22 @@ class Adadelta(Optimizer):
     def __init__(self, params: Any, lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False) -> None:
-        _check_common(lr)
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        _check_common(0.0, eps, weight_decay)
+        _check_args(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, capturable=capturable,
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable)
 
     # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
     _setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("capturable", False))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            square_avgs, acc_deltas, steps = [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _state_scalar(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                square_avgs.append(state["square_avg"])
-                acc_deltas.append(state["acc_delta"])
-                steps.append(state["step"])
-            adadelta(params, grads, square_avgs, acc_deltas, steps, lr=group["lr"], rho=group["rho"],
-                     eps=group["eps"], weight_decay=group["weight_decay"], maximize=group["maximize"])
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `adadelta` on the group's parameters that have gradients, creating their state on first use."""
+        st = self._lazy_state(params, ("square_avg", "acc_delta"))
+        adadelta(params, grads, st["square_avg"], st["acc_delta"], st["step"], lr=group["lr"], rho=group["rho"],
+                 eps=group["eps"], weight_decay=group["weight_decay"], maximize=group["maximize"])
 
 
 def adadelta(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor], acc_deltas: list[Tensor],
@@ -68,12 +53,7 @@ def adadelta(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor
         g = _real(grad._data)
         sq, acc = _real(sq_t._data), _real(acc_t._data)
         step_t._data += 1
-        if maximize:
-            g = np.negative(g)
-        if weight_decay != 0:
-            tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-            tmp += g
-            g = tmp
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay)
         sq *= rho
         _addcmul_sq_(sq, g, 1 - rho)
         std = np.add(sq, eps, dtype=sq.dtype)

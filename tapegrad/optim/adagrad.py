@@ -1,13 +1,13 @@
 """Adagrad (torch.optim.Adagrad)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor, make
-from .optimizer import (Optimizer, _bump, _check_common, _check_not_differentiable, _real, _scalar, _state_scalar,
-                        _use_grad_for_differentiable)
+from .optimizer import (Optimizer, _bump, _check_args, _check_flags, _decayed_grad, _real, _scalar, _state_scalar,
+                        _step_by_group)
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -19,53 +19,35 @@ class Adagrad(Optimizer):
     def __init__(self, params: Any, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
-        _check_common(lr)
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        _check_common(0.0, weight_decay=weight_decay)
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        _check_common(0.0, eps)
+        _check_args(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                    initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable, fused, foreach)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, initial_accumulator_value)
+                self.state[p].update(self._fresh_state(p, initial_accumulator_value))
 
-    def _init_state(self, p: Tensor, initial_accumulator_value: float) -> None:
-        state = self.state[p]
-        state["step"] = _state_scalar(0.0)
+    @staticmethod
+    def _fresh_state(p: Tensor, initial_accumulator_value: float) -> dict[str, Tensor]:
+        """A new state for `p`: a `step` of 0 and a `sum` filled with the initial accumulator value."""
         value = complex(initial_accumulator_value, initial_accumulator_value) if p.is_complex() \
             else initial_accumulator_value
-        state["sum"] = make(np.full_like(p._data, value), False, None, 0)
+        return {"step": _state_scalar(0.0), "sum": make(np.full_like(p._data, value), False, None, 0)}
 
     # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
     _setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False), ("fused", None))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            sums, steps = [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    self._init_state(p, self.defaults["initial_accumulator_value"])
-                sums.append(state["sum"])
-                steps.append(state["step"])
-            adagrad(params, grads, sums, steps, lr=group["lr"], weight_decay=group["weight_decay"],
-                    lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"])
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `adagrad` on the group's parameters that have gradients, creating their state on first use."""
+        initial = self.defaults["initial_accumulator_value"]
+        st = self._lazy_state(params, ("sum",), lambda p: self._fresh_state(p, initial))
+        adagrad(params, grads, st["sum"], st["step"], lr=group["lr"], weight_decay=group["weight_decay"],
+                lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"])
 
 
 def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor], state_steps: list[Tensor], *,
@@ -84,12 +66,7 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
         s = _real(sum_t._data)
         step_t._data += 1
         step = float(step_t._data)
-        if maximize:
-            g = np.negative(g)
-        if weight_decay != 0:
-            tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-            tmp += g
-            g = tmp
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay)
         clr = lr / (1 + (step - 1) * lr_decay)
         std = np.multiply(g, g)
         s += std

@@ -1,13 +1,13 @@
 """Adam (torch.optim.Adam), with AMSGrad and the decoupled weight decay AdamW builds on."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_betas, _check_common, _check_not_differentiable,
-                        _lerp_, _real, _scalar, _state_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_args, _check_flags, _decayed_grad, _lerp_, _real,
+                        _scalar, _state_scalar, _step_by_group)
 
 __all__ = ["Adam", "adam"]
 
@@ -19,11 +19,7 @@ class Adam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        _check_common(lr, eps)
-        _check_betas(betas)
-        _check_common(0.0, weight_decay=weight_decay)
+        _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not ((isinstance(betas[0], float) and isinstance(betas[1], float))
                 or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -32,12 +28,7 @@ class Adam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable, fused, foreach)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
@@ -50,32 +41,17 @@ class Adam(Optimizer):
                 if st and not isinstance(st["step"], Tensor):
                     st["step"] = _state_scalar(float(st["step"]))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            amsgrad = group["amsgrad"]
-            exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = [], [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _state_scalar(0.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                if amsgrad:
-                    max_exp_avg_sqs.append(state["max_exp_avg_sq"])
-                steps.append(state["step"])
-            beta1, beta2 = group["betas"]
-            adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad=amsgrad, beta1=beta1,
-                 beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
-                 maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `adam` on the group's parameters that have gradients, creating their state on first use."""
+        amsgrad = group["amsgrad"]
+        st = self._lazy_state(params, ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if amsgrad else
+                              ("exp_avg", "exp_avg_sq"))
+        beta1, beta2 = group["betas"]
+        adam(params, grads, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq", []), st["step"],
+             amsgrad=amsgrad, beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
+             eps=group["eps"], maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
 
 
 def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
@@ -99,16 +75,9 @@ def adam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_
         g = _real(grads[i]._data)
         m_t, v_t, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
         m, v = _real(m_t._data), _real(v_t._data)
-        if maximize:
-            g = np.negative(g)
         step_t._data += 1
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-                tmp += g
-                g = tmp
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay, lr=lr,
+                          decoupled=decoupled_weight_decay)
         _lerp_(m, g, 1 - beta1)
         v *= beta2
         _addcmul_sq_(v, g, 1 - beta2)

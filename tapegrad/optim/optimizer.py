@@ -82,6 +82,7 @@ def _state_scalar(value: float) -> Tensor:
 
 
 def _zeros_like(p: Tensor) -> Tensor:
+    """A zero state tensor shaped like the parameter `p`."""
     return make(np.zeros_like(p._data), False, None, 0)
 
 
@@ -109,6 +110,23 @@ def _lerp_(a: np.ndarray, end: np.ndarray, weight: float) -> None:
     else:
         diff *= a.dtype.type(1) - w
         np.subtract(end, diff, out=a)
+
+
+def _decayed_grad(param: np.ndarray, g: np.ndarray, *, maximize: bool, weight_decay: float, lr: float = 0.0,
+                  decoupled: bool = False) -> np.ndarray:
+    """The gradient an update uses: `g` negated when maximizing, then with weight decay applied, either
+    added as weight_decay * param (a new array) or, when `decoupled`, by scaling `param` in place by
+    1 - lr * weight_decay. Returns `g` itself when neither applies."""
+    if maximize:
+        g = np.negative(g)
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            tmp = np.multiply(param, weight_decay, dtype=param.dtype)
+            tmp += g
+            g = tmp
+    return g
 
 
 def _addcmul_sq_(a: np.ndarray, g: np.ndarray, value: float) -> None:
@@ -409,27 +427,70 @@ class Optimizer:
                 grads.append(g)
         return params, grads
 
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Update one group's parameters that have gradients (`grads`); used by `_step_by_group`."""
+        raise NotImplementedError
 
-def _check_common(lr: Any, eps: float | None = None, weight_decay: float | None = None) -> None:
-    """The argument checks shared by most optimizers, with torch's messages."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps is not None and not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    if weight_decay is not None and not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    def _lazy_state(self, params: list[Tensor], names: tuple[str, ...],
+                    init: Callable[[Tensor], dict[str, Tensor]] | None = None) -> dict[str, list[Tensor]]:
+        """The state entries `names` and "step" of every parameter in `params`, as name -> list in parameter
+        order. A parameter without state (its first step) first gets `init(p)` or, by default, a float32
+        `step` of 0 and a zero tensor shaped like the parameter for each of `names`, in that order."""
+        lists: dict[str, list[Tensor]] = {name: [] for name in (*names, "step")}
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state.update(init(p) if init is not None else
+                             {"step": _state_scalar(0.0), **{name: _zeros_like(p) for name in names}})
+            for name, values in lists.items():
+                values.append(state[name])
+        return lists
 
 
-def _check_betas(betas: Any) -> None:
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+_ARG_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
 
 
-def _check_not_differentiable(differentiable: bool) -> None:
+def _check_args(**values: Any) -> None:
+    """Raise torch's ValueError for the first out-of-range constructor argument, checked in the order given:
+    `lr` >= 0 (a tensor lr must also have one element), `betas` both in [0, 1), `rho` in [0, 1], and every
+    other name >= 0 ("Invalid <name> value: ...")."""
+    for name, value in values.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif name == "rho":
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"Invalid rho value: {value}")
+        else:
+            if name == "lr" and isinstance(value, Tensor) and value.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+            if not 0.0 <= value:
+                raise ValueError(f"Invalid {_ARG_LABELS.get(name, name + ' value')}: {value}")
+
+
+def _check_flags(differentiable: bool, fused: bool | None = None, foreach: bool | None = None) -> None:
+    """torch's errors for `fused` combined with `differentiable` or `foreach`, then tapegrad's refusal of
+    differentiable=True."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
     if differentiable:
         raise NotImplementedError("tapegrad optimizers do not support differentiable=True: the update works on "
                                   "the arrays in place and is not recorded by autograd")
+
+
+def _step_by_group(self: Optimizer, closure: Callable[[], Any] | None = None) -> Any:
+    """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
+    loss = self._run_closure(closure)
+    for group in self.param_groups:
+        params, grads = self._with_grads(group)
+        self._update_group(group, params, grads)
+    return loss
+
+
+# the `step` of optimizers that update group by group (`step = _step_by_group` in the class body)
+_step_by_group.__name__ = "step"
+_step_by_group = _use_grad_for_differentiable(_step_by_group)

@@ -1,13 +1,13 @@
 """RAdam: Adam with a rectified adaptive learning rate (torch.optim.RAdam)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_betas, _check_common, _check_not_differentiable,
-                        _lerp_, _real, _scalar, _state_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_args, _check_flags, _decayed_grad, _lerp_, _real,
+                        _scalar, _step_by_group)
 
 __all__ = ["RAdam", "radam"]
 
@@ -19,40 +19,26 @@ class RAdam(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _check_common(lr, eps)
-        _check_betas(betas)
-        _check_common(0.0, weight_decay=weight_decay)
+        _check_args(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable)
 
     # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
     _setstate_defaults = (("foreach", None), ("maximize", False), ("differentiable", False),
                           ("decoupled_weight_decay", False), ("capturable", False))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            exp_avgs, exp_avg_sqs, steps = [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _state_scalar(0.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                steps.append(state["step"])
-            beta1, beta2 = group["betas"]
-            radam(params, grads, exp_avgs, exp_avg_sqs, steps, beta1=beta1, beta2=beta2, lr=group["lr"],
-                  weight_decay=group["weight_decay"], eps=group["eps"],
-                  decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `radam` on the group's parameters that have gradients, creating their state on first use."""
+        st = self._lazy_state(params, ("exp_avg", "exp_avg_sq"))
+        beta1, beta2 = group["betas"]
+        radam(params, grads, st["exp_avg"], st["exp_avg_sq"], st["step"], beta1=beta1, beta2=beta2, lr=group["lr"],
+              weight_decay=group["weight_decay"], eps=group["eps"],
+              decoupled_weight_decay=group["decoupled_weight_decay"], maximize=group["maximize"])
 
 
 def radam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp_avg_sqs: list[Tensor],
@@ -74,17 +60,10 @@ def radam(params: list[Tensor], grads: list[Tensor], exp_avgs: list[Tensor], exp
         g = _real(grads[i]._data)
         m_t, v_t, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
         m, v = _real(m_t._data), _real(v_t._data)
-        if maximize:
-            g = np.negative(g)
         step_t._data += 1
         step = float(step_t._data)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-                tmp += g
-                g = tmp
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay, lr=lr,
+                          decoupled=decoupled_weight_decay)
         _lerp_(m, g, 1 - beta1)
         v *= beta2
         _addcmul_sq_(v, g, 1 - beta2)

@@ -1,13 +1,13 @@
 """RMSprop (torch.optim.RMSprop), optionally centered and with momentum."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_common, _check_not_differentiable, _lerp_, _real,
-                        _scalar, _state_scalar, _use_grad_for_differentiable, _zeros_like)
+from .optimizer import (Optimizer, _addcmul_sq_, _bump, _check_args, _check_flags, _decayed_grad, _lerp_, _real,
+                        _scalar, _step_by_group)
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -18,47 +18,26 @@ class RMSprop(Optimizer):
     def __init__(self, params: Any, lr: float | Tensor = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
-        _check_common(lr, eps)
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        _check_common(0.0, weight_decay=weight_decay)
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_args(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered, weight_decay=weight_decay,
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable)
 
     # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
     _setstate_defaults = (("momentum", 0), ("centered", False), ("foreach", None), ("maximize", False),
                           ("differentiable", False), ("capturable", False))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            square_avgs, grad_avgs, buffers, steps = [], [], [], []
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _state_scalar(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    if group["momentum"] > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
-                square_avgs.append(state["square_avg"])
-                steps.append(state["step"])
-                if group["momentum"] > 0:
-                    buffers.append(state["momentum_buffer"])
-                if group["centered"]:
-                    grad_avgs.append(state["grad_avg"])
-            rmsprop(params, grads, square_avgs, grad_avgs, buffers, steps, lr=group["lr"], alpha=group["alpha"],
-                    eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
-                    centered=group["centered"], maximize=group["maximize"])
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `rmsprop` on the group's parameters that have gradients, creating their state on first use."""
+        names = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) \
+            + (("grad_avg",) if group["centered"] else ())
+        st = self._lazy_state(params, names)
+        rmsprop(params, grads, st["square_avg"], st.get("grad_avg", []), st.get("momentum_buffer", []), st["step"],
+                lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
 
 
 def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor], grad_avgs: list[Tensor],
@@ -81,13 +60,8 @@ def rmsprop(params: list[Tensor], grads: list[Tensor], square_avgs: list[Tensor]
         g = _real(grads[i]._data)
         sq_t, step_t = square_avgs[i], state_steps[i]
         sq = _real(sq_t._data)
-        if maximize:
-            g = np.negative(g)
         step_t._data += 1
-        if weight_decay != 0:
-            tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-            tmp += g
-            g = tmp
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay)
         sq *= alpha
         _addcmul_sq_(sq, g, 1 - alpha)
         if centered:

@@ -1,12 +1,12 @@
 """Stochastic gradient descent, optionally with momentum (torch.optim.SGD)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor, make
-from .optimizer import Optimizer, _bump, _check_not_differentiable, _real, _scalar, _use_grad_for_differentiable
+from .optimizer import Optimizer, _bump, _check_flags, _decayed_grad, _real, _scalar, _step_by_group
 
 __all__ = ["SGD", "sgd"]
 
@@ -30,32 +30,23 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-        _check_not_differentiable(differentiable)
+        _check_flags(differentiable, fused, foreach)
 
     # group keys that older state dicts may lack (filled in by Optimizer.__setstate__)
     _setstate_defaults = (("nesterov", False), ("maximize", False), ("foreach", None), ("differentiable", False),
                           ("fused", False))
 
-    @_use_grad_for_differentiable
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform a single optimization step; `closure` re-evaluates the model and returns the loss."""
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = self._with_grads(group)
-            use_momentum = group["momentum"] != 0
-            buffers = [self.state[p].get("momentum_buffer") for p in params] if use_momentum else []
-            sgd(params, grads, buffers, weight_decay=group["weight_decay"], momentum=group["momentum"],
-                lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
-                maximize=group["maximize"])
-            if use_momentum:
-                for p, buf in zip(params, buffers):
-                    self.state[p]["momentum_buffer"] = buf
-        return loss
+    step = _step_by_group
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Run `sgd` on the group's parameters that have gradients, keeping the momentum buffers it makes."""
+        use_momentum = group["momentum"] != 0
+        buffers = [self.state[p].get("momentum_buffer") for p in params] if use_momentum else []
+        sgd(params, grads, buffers, weight_decay=group["weight_decay"], momentum=group["momentum"], lr=group["lr"],
+            dampening=group["dampening"], nesterov=group["nesterov"], maximize=group["maximize"])
+        if use_momentum:
+            for p, buf in zip(params, buffers):
+                self.state[p]["momentum_buffer"] = buf
 
 
 def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list[Tensor | None], *,
@@ -74,13 +65,9 @@ def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list
     for i, p in enumerate(params):
         param = _real(p._data)
         g = _real(d_p_list[i]._data)
-        fresh = False  # whether g is a temporary we may overwrite
-        if maximize:
-            g, fresh = np.negative(g), True
-        if weight_decay != 0:
-            tmp = np.multiply(param, weight_decay, dtype=param.dtype)
-            tmp += g
-            g, fresh = tmp, True
+        raw = g
+        g = _decayed_grad(param, g, maximize=maximize, weight_decay=weight_decay)
+        fresh = g is not raw  # whether g is a temporary we may overwrite
         if momentum != 0:
             buf_t = momentum_buffer_list[i]
             if buf_t is None:

@@ -4,21 +4,9 @@ import threading
 
 import pytest
 
-import tapegrad
-
-# Known failures of tapegrad, by test name (strict xfail on the tapegrad run only).
+# Known failures of tapegrad, by test name: strict xfail on the tapegrad run of the `torch` fixture
+# (tests/conftest.py), which runs each test on tapegrad and on torch.
 XFAIL: dict[str, str] = {}
-
-
-@pytest.fixture(params=["tapegrad", "torch"])
-def torch(request):
-    """The library under test, spelled `torch` so test bodies read as torch programs."""
-    if request.param == "torch":
-        return pytest.importorskip("torch")
-    reason = XFAIL.get(request.node.originalname)
-    if reason:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-    return tapegrad
 
 
 def test_no_grad_context(torch):

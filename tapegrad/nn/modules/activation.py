@@ -165,38 +165,42 @@ class Hardswish(_ElementwiseActivation):
     _repr_inplace = False
 
 
-class ELU(Module):
+class _AlphaActivation(Module):
+    """An activation with `alpha` and `inplace` options: forward is `_function(input, alpha, inplace)`.
+    (Each layer keeps its own __init__ so that argument errors name it, as torch's do.)"""
+
+    __constants__ = ["alpha", "inplace"]
+    _function: Any = None
+    alpha: float
+    inplace: bool
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._function(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
+
+
+class ELU(_AlphaActivation):
     """y = x for x > 0, alpha * (exp(x) - 1) otherwise."""
 
-    __constants__ = ["alpha", "inplace"]
+    _function = staticmethod(F.elu)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
-
-
-class CELU(Module):
+class CELU(_AlphaActivation):
     """y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
-    __constants__ = ["alpha", "inplace"]
+    _function = staticmethod(F.celu)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
 
 
 class SELU(_ElementwiseActivation):

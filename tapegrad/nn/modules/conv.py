@@ -14,6 +14,7 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._params import _optional_parameter
 from .module import Module
 from .utils import _pair, _reverse_repeat_tuple, _single, _triple
 
@@ -23,7 +24,11 @@ _PADDING_STRINGS = ("same", "valid")
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+_TUPLES = {1: _single, 2: _pair, 3: _triple}
+
+
 def _set_text(names: tuple) -> str:
+    """The names as a Python set literal, in the given order (torch's message text)."""
     return "{" + ", ".join(repr(n) for n in names) + "}"
 
 
@@ -32,6 +37,11 @@ class _ConvNd(Module):
 
     __constants__ = ["stride", "padding", "dilation", "groups", "padding_mode", "output_padding", "in_channels",
                      "out_channels", "kernel_size"]
+    _nd = 1  # the number of spatial dims, set by each layer class
+
+    def _tuple(self, x: Any) -> tuple:
+        """`x` as a tuple of `_nd` values (an int is repeated, an iterable kept)."""
+        return _TUPLES[self._nd](x)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple, stride: tuple, padding: Any,
                  dilation: tuple, transposed: bool, output_padding: tuple, groups: int, bias: bool,
@@ -78,10 +88,7 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
         self.weight = Parameter(empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_parameter(self, "bias", bias, out_channels, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -119,8 +126,6 @@ class _ConvForward(_ConvNd):
     """A (non-transposed) convolution over `_nd` spatial dims through F.<_function>."""
 
     _function = ""
-    _nd = 0
-    _tuple = staticmethod(_single)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -146,7 +151,6 @@ class Conv1d(_ConvForward):
 
     _function = "conv1d"
     _nd = 1
-    _tuple = staticmethod(_single)
 
 
 class Conv2d(_ConvForward):
@@ -154,7 +158,6 @@ class Conv2d(_ConvForward):
 
     _function = "conv2d"
     _nd = 2
-    _tuple = staticmethod(_pair)
 
 
 class Conv3d(_ConvForward):
@@ -162,15 +165,12 @@ class Conv3d(_ConvForward):
 
     _function = "conv3d"
     _nd = 3
-    _tuple = staticmethod(_triple)
 
 
 class _ConvTransposeNd(_ConvNd):
     """A transposed convolution ("deconvolution") over `_nd` spatial dims through F.<_function>."""
 
     _function = ""
-    _nd = 0
-    _tuple = staticmethod(_single)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
@@ -220,7 +220,6 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     _function = "conv_transpose1d"
     _nd = 1
-    _tuple = staticmethod(_single)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
@@ -228,7 +227,6 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _function = "conv_transpose2d"
     _nd = 2
-    _tuple = staticmethod(_pair)
 
 
 class ConvTranspose3d(_ConvTransposeNd):
@@ -236,4 +234,3 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     _function = "conv_transpose3d"
     _nd = 3
-    _tuple = staticmethod(_triple)

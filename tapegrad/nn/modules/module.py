@@ -6,30 +6,27 @@ named in `_non_persistent_buffers_set` stay out of the state dict) and its sub-m
 them). Attribute assignment routes a value to the right table; attribute lookup falls back to
 the tables. Calling a module runs the forward pre-hooks, `forward`, the forward hooks, and wires
 the full backward hooks into the graph (see tapegrad/utils/hooks.py, BackwardHook).
+
+The hooks live in _module_hooks.py and the state dicts in _module_state.py; Module inherits both parts.
 """
 from __future__ import annotations
 
-import itertools
 import warnings
-from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator, Mapping
+from collections import OrderedDict
+from typing import Any, Callable, Iterator
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ...utils.hooks import BackwardHook, RemovableHandle
+from ...utils.hooks import BackwardHook, RemovableHandle  # noqa: F401 (importable from here, as in torch)
 from ..parameter import Buffer, Parameter
+from ._module_hooks import (_ModuleHooks, _global_backward_hooks, _global_backward_pre_hooks,  # noqa: F401
+                            _global_forward_hooks, _global_forward_hooks_always_called, _global_forward_pre_hooks,
+                            _register, register_module_forward_hook, register_module_forward_pre_hook,
+                            register_module_full_backward_hook, register_module_full_backward_pre_hook)
+from ._module_state import _EXTRA_STATE_KEY_SUFFIX, _IncompatibleKeys, _ModuleStateDict, _copy_values  # noqa: F401
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_hook", "register_module_full_backward_pre_hook"]
-
-_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-
-# Hooks registered for every module (torch.nn.modules.module.register_module_*_hook).
-_global_forward_pre_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks: OrderedDict = OrderedDict()
-_global_forward_hooks_always_called: OrderedDict = OrderedDict()
-_global_backward_pre_hooks: OrderedDict = OrderedDict()
-_global_backward_hooks: OrderedDict = OrderedDict()
 
 
 def _typename(obj: Any) -> str:
@@ -45,19 +42,6 @@ def _typename(obj: Any) -> str:
     return f"{module}.{qualname}"
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict returns: the keys it did not find and those it did not expect."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys!r}, unexpected_keys={self.unexpected_keys!r})"
-
-    __str__ = __repr__
-
-
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first by `spaces`."""
     lines = text.split("\n")
@@ -71,39 +55,23 @@ def _forward_unimplemented(self: "Module", *input: Any) -> None:
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 
-def _register(table: OrderedDict, hook: Callable, prepend: bool, extra: Any = None) -> RemovableHandle:
-    handle = RemovableHandle(table, extra_dict=extra)
-    table[handle.id] = hook
-    if prepend:
-        table.move_to_end(handle.id, last=False)
-    return handle
+def _check_new_name(module: "Module", kind: str, table: str, name: Any) -> None:
+    """torch's errors for registering a `kind` ('buffer' or 'parameter') in `module`'s table `table` under
+    `name`: before Module.__init__, a name that is not a string, contains '.' or is empty, or is another
+    attribute's."""
+    if table not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[table]:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
-def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
-    """A forward pre-hook run before every module's own."""
-    return _register(_global_forward_pre_hooks, hook, False)
-
-
-def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
-                                 always_call: bool = False) -> RemovableHandle:
-    """A forward hook run for every module before its own."""
-    handle = _register(_global_forward_hooks, hook, False, _global_forward_hooks_always_called)
-    if always_call:
-        _global_forward_hooks_always_called[handle.id] = True
-    return handle
-
-
-def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
-    """A backward pre-hook common to all modules."""
-    return _register(_global_backward_pre_hooks, hook, False)
-
-
-def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
-    """A full backward hook common to all modules."""
-    return _register(_global_backward_hooks, hook, False)
-
-
-class Module:
+class Module(_ModuleStateDict, _ModuleHooks):
     """Base class of all neural network modules; subclasses define `forward`."""
 
     dump_patches: bool = False
@@ -143,16 +111,7 @@ class Module:
     # ------------------------------------------------------------------ registration
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (saved in the state dict unless persistent=False)."""
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_name(self, "buffer", "_buffers", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
@@ -164,16 +123,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or None) under `name`."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_name(self, "parameter", "_parameters", name)
         if param is None:
             self._parameters[name] = None
             return
@@ -313,14 +263,17 @@ class Module:
         return mod
 
     def _owner_and_name(self, target: str) -> tuple:
+        """The module that a dotted path's last name belongs to, and that name (torch's AttributeError when
+        the module has no such attribute)."""
         module_path, _, name = target.rpartition(".")
-        return self.get_submodule(module_path), name
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        return mod, name
 
     def get_parameter(self, target: str) -> Parameter:
         """The Parameter at a dotted path such as 'net.0.weight'."""
         mod, name = self._owner_and_name(target)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")
@@ -329,24 +282,10 @@ class Module:
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at a dotted path such as 'bn.running_mean'."""
         mod, name = self._owner_and_name(target)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
         buffer = getattr(mod, name)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return buffer
-
-    def get_extra_state(self) -> Any:
-        """Extra state to put in the state dict (override together with set_extra_state)."""
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
-                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
-                           "report this bug.")
-
-    def set_extra_state(self, state: Any) -> None:
-        """Restore what get_extra_state returned."""
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
-                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
-                           "report this bug.")
 
     # ------------------------------------------------------------------ iteration
     def _named_members(self, get_members: Callable, prefix: str = "", recurse: bool = True,
@@ -554,268 +493,6 @@ class Module:
     def cuda(self, device: Any = None) -> "Module":
         """Moving to CUDA fails, as in a CPU-only torch build (when there is a tensor to move)."""
         return self._apply(lambda t: t.cuda(device))
-
-    # ------------------------------------------------------------------ state dict
-    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-        if type(self).get_extra_state is not Module.get_extra_state:
-            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
-
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> Any:
-        """An OrderedDict of every parameter and persistent buffer, keyed by dotted name.
-
-        Values are detached tensors sharing storage with the module's (the tensors themselves with
-        keep_vars=True).
-        """
-        if args:
-            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
-                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
-                          " for details.", FutureWarning, stacklevel=2)
-            if destination is None:
-                destination = args[0]
-            if len(args) > 1 and prefix == "":
-                prefix = args[1]
-            if len(args) > 2 and keep_vars is False:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        metadata = getattr(destination, "_metadata", None)
-        if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
-        for hook in self._state_dict_pre_hooks.values():
-            hook(self, prefix, keep_vars)
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {"version": self._version})
-            if result is not None:
-                destination = result
-        return destination
-
-    def _load_from_state_dict(self, state_dict: Mapping, prefix: str, local_metadata: dict, strict: bool,
-                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
-        """Copy this module's own entries (not its children's) out of state_dict."""
-        for hook in self._load_state_dict_pre_hooks.values():
-            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
-        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
-                       if v is not None}
-        assign = local_metadata.get("assign_to_params_buffers", False)
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
-                                  f"object from checkpoint but received {type(value)}")
-                continue
-            if param.dim() == 0 and value.dim() == 1:  # 1-element tensors saved by torch 0.3
-                value = value[0]
-            if value.shape != param.shape:
-                error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                                  f"checkpoint, the shape in current model is {param.shape}.")
-                continue
-            try:
-                with no_grad():
-                    if assign:
-                        if isinstance(param, Parameter):
-                            if not isinstance(value, Parameter):
-                                value = Parameter(value, requires_grad=param.requires_grad)
-                            else:
-                                value.requires_grad_(param.requires_grad)
-                        setattr(self, name, value)
-                    else:
-                        _copy_values(param, value)
-            except Exception as ex:
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                  f"{param.size()} and whose dimensions in the checkpoint are {value.size()}, an "
-                                  f"exception occurred : {ex.args}.")
-        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
-        if type(self).set_extra_state is not Module.set_extra_state:
-            if extra_key in state_dict:
-                self.set_extra_state(state_dict[extra_key])
-            elif strict:
-                missing_keys.append(extra_key)
-        elif strict and extra_key in state_dict:
-            unexpected_keys.append(extra_key)
-        if strict:
-            for key in state_dict.keys():
-                if key.startswith(prefix) and key != extra_key:
-                    head = key[len(prefix):].split(".", 1)
-                    if len(head) > 1:
-                        if head[0] not in self._modules:
-                            unexpected_keys.append(key)
-                    elif head[0] not in local_state:
-                        unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
-        """Copy parameters and buffers from state_dict; returns the missing and unexpected keys.
-
-        With strict=True (the default) any missing or unexpected key, like any size mismatch,
-        raises one RuntimeError listing them all. With assign=True the module takes the given
-        tensors instead of copying into its own.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys: list = []
-        unexpected_keys: list = []
-        error_msgs: list = []
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)
-        if metadata is not None:
-            state_dict._metadata = metadata  # type: ignore[attr-defined]
-
-        def load(module: Module, local: Mapping, prefix: str) -> None:
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
-            if assign:
-                local_metadata["assign_to_params_buffers"] = assign
-            module._load_from_state_dict(local, prefix, local_metadata, True, missing_keys, unexpected_keys,
-                                         error_msgs)
-            for name, child in module._modules.items():
-                if child is not None:
-                    child_prefix = prefix + name + "."
-                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
-            keys = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                hook(module, keys)
-
-        load(self, state_dict, "")
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
-
-    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, prefix, keep_vars) before state_dict() collects this module's entries."""
-        return _register(self._state_dict_pre_hooks, hook, False)
-
-    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, state_dict, prefix, local_metadata) after state_dict()."""
-        return _register(self._state_dict_hooks, hook, False)
-
-    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, incompatible_keys) after load_state_dict() loaded this module."""
-        return _register(self._load_state_dict_post_hooks, hook, False)
-
-    # ------------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """hook(module, args) -> None or new args (hook(module, args, kwargs) -> None or (args, kwargs))."""
-        handle = _register(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs)
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        return handle
-
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        """hook(module, args, output) -> None or new output (with_kwargs: hook(module, args, kwargs, output))."""
-        handle = _register(self._forward_hooks, hook, prepend,
-                           [self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        return handle
-
-    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
-        """hook(module, grad_output) -> None or new grad_output, before gradients w.r.t. inputs are computed."""
-        return _register(self._backward_pre_hooks, hook, prepend)
-
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
-        """hook(module, grad_input, grad_output) -> None or new grad_input, once input gradients are known."""
-        if self._is_full_backward_hook is False:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                               "Please use only one of them.")
-        self._is_full_backward_hook = True
-        return _register(self._backward_hooks, hook, prepend)
-
-    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
-        """The deprecated non-full backward hook; tapegrad runs it as a full backward hook."""
-        if self._is_full_backward_hook is True:
-            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                               "Please use only one of them.")
-        self._is_full_backward_hook = False
-        return _register(self._backward_hooks, hook, False)
-
-    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
-        forward = self.forward
-        if not (self._backward_hooks or self._backward_pre_hooks or self._forward_hooks or self._forward_pre_hooks
-                or _global_backward_pre_hooks or _global_backward_hooks or _global_forward_hooks
-                or _global_forward_pre_hooks):
-            return forward(*args, **kwargs)
-        result = None
-        called_always: set = set()
-        try:
-            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    new = hook(self, args, kwargs)
-                    if new is not None:
-                        if isinstance(new, tuple) and len(new) == 2:
-                            args, kwargs = new
-                        else:
-                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                               f"new_kwargs), but got {new}.")
-                else:
-                    new = hook(self, args)
-                    if new is not None:
-                        args = new if isinstance(new, tuple) else (new,)
-            bw_hook = None
-            full_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
-            pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
-            if full_hooks or pre_hooks:
-                bw_hook = BackwardHook(self, full_hooks, pre_hooks)
-                args = bw_hook.setup_input_hook(args)
-            result = forward(*args, **kwargs)
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                    called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    new = hook(self, args, kwargs, result)
-                else:
-                    new = hook(self, args, result)
-                if new is not None:
-                    result = new
-            if bw_hook is not None:
-                if not isinstance(result, (Tensor, tuple)):
-                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
-                                  f"Tensors but received {type(result)}", stacklevel=2)
-                result = bw_hook.setup_output_hook(result)
-            return result
-        except Exception:
-            for hook_id, hook in self._forward_hooks.items():
-                if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            new = hook(self, args, kwargs, result)
-                        else:
-                            new = hook(self, args, result)
-                        if new is not None:
-                            result = new
-                    except Exception as exc:
-                        warnings.warn("forward hook with ``always_call=True`` raised an exception that was silenced "
-                                      f"as another error was raised in forward: {exc}", stacklevel=2)
-            raise
-
-    __call__: Callable[..., Any] = _call_impl
-
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
         """The text inside the parentheses of this module's repr (override in layers)."""
@@ -833,10 +510,3 @@ class Module:
             else:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
-
-
-def _copy_values(dst: Tensor, src: Tensor) -> None:
-    """dst.copy_(src) without recording (load_state_dict runs under no_grad)."""
-    import numpy as np
-    np.copyto(dst._data, np.broadcast_to(src._data, dst._data.shape), casting="unsafe")
-    dst._version_counter[0] += 1
