@@ -134,34 +134,10 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
 def _dual_one_output(op: R.OpDef, args: tuple, out: Any, visible: tuple) -> Any:
     """dispatch_dual's common case: one output, one forward level (the same result, fewer steps)."""
     level = visible[0]
-    plans = op.__dict__.get("_jvp_plans") or _plans(op)
-    total = None
-    generic = []
     FW.visible = ()
     FW.active = False
     try:
-        for j, i in enumerate(op.input_idx):
-            fw = getattr(args[i], "_fw_grads", None)
-            if not fw:
-                continue
-            t = fw.get(level)
-            if t is None:
-                continue
-            kind, fn, slots = plans[j]
-            if kind == "formula":
-                c = fn(*[_value(s, t, args, out) for s in slots])
-            elif kind == "linear":
-                new_args = list(args)
-                new_args[i] = t
-                c = R.dispatch(op, tuple(new_args))
-            else:
-                generic.append((j, t))
-                continue
-            if c is not None:
-                total = c if total is None else total + c
-        if generic:
-            c = _generic_jvp(op, args, out, [out], 1, generic)[0]
-            total = c if total is None else total + c
+        total = _sum_over_inputs(op, args, out, [out], 1, level, False)
     finally:
         FW.visible = visible
         FW.active = True
@@ -298,7 +274,16 @@ def _output_tangents(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: i
         else:
             _add(total, fn(*[_value(s, filled, args, result) for s in slots]), multi)
         return total
-    generic = []
+    t = _sum_over_inputs(op, args, result, outs, ndiff, level, multi)
+    return t if multi else [t]
+
+
+def _sum_over_inputs(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: int, level: int, multi: bool) -> Any:
+    """The output tangent (a list of them if `multi`): the sum over the inputs with a tangent at `level`
+    of their contributions (formula, linear, or derived from the backward formula)."""
+    plans = op.__dict__.get("_jvp_plans") or _plans(op)
+    total: Any = [None] * ndiff if multi else None
+    generic = None
     for j, i in enumerate(op.input_idx):
         fw = getattr(args[i], "_fw_grads", None)
         if not fw:
@@ -308,15 +293,24 @@ def _output_tangents(op: R.OpDef, args: tuple, result: Any, outs: list, ndiff: i
             continue
         kind, fn, slots = plans[j]
         if kind == "formula":
-            _add(total, fn(*[_value(s, t, args, result) for s in slots]), multi)
+            c = fn(*[_value(s, t, args, result) for s in slots])
         elif kind == "linear":
             new_args = list(args)
             new_args[i] = t
-            _add(total, R.dispatch(op, tuple(new_args)), multi)
+            c = R.dispatch(op, tuple(new_args))
         else:
-            generic.append((j, t))
+            generic = (generic or []) + [(j, t)]
+            continue
+        if multi:
+            _add(total, c, True)
+        elif c is not None:
+            total = c if total is None else total + c
     if generic:
-        _add(total, _generic_jvp(op, args, result, outs, ndiff, generic), True)
+        g = _generic_jvp(op, args, result, outs, ndiff, generic)
+        if multi:
+            _add(total, g, True)
+        else:
+            total = g[0] if total is None else total + g[0]
     return total
 
 
