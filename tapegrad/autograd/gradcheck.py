@@ -8,7 +8,8 @@ v^T J u for random unit vectors u, v instead. gradgradcheck runs gradcheck on th
 returns the first gradients (with `create_graph=True`), so it checks second derivatives.
 
 Jacobians are laid out as torch lays them: one row per input element, one column per output
-element. Complex inputs and outputs, forward-mode AD and batched (vmap) checks are not supported.
+element. The checks that use forward-mode AD and vmap (check_forward_ad, check_batched_grad,
+check_batched_forward_grad) are in _gradcheck_extra.py. Complex inputs and outputs are not supported.
 """
 from __future__ import annotations
 
@@ -415,7 +416,10 @@ def _check_undefined_grad(func: Callable, inputs: tuple) -> None:
 
 
 def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol: float, nondet_tol: float,
-                      check_undefined_grad: bool, check_grad_dtypes: bool, fast_mode: bool, masked: bool) -> bool:
+                      check_undefined_grad: bool, check_grad_dtypes: bool, fast_mode: bool, masked: bool,
+                      check_forward_ad: bool = False, check_backward_ad: bool = True, check_batched_grad: bool = False,
+                      check_batched_forward_grad: bool = False) -> bool:
+    from . import _gradcheck_extra as extra
     tupled = _as_tuple(inputs)
     _check_inputs(tupled)
     func_out = _as_tuple(func(*tupled))
@@ -425,19 +429,23 @@ def _gradcheck_helper(func: Callable, inputs: Any, eps: float, atol: float, rtol
     if not outputs:
         _check_no_differentiable_outputs(func, tupled, func_out, eps)
     else:
-        check = _fast_check if fast_mode else _slow_check
-        check(func, tupled, func_out, outputs, eps, rtol, atol, nondet_tol, check_grad_dtypes)
+        if check_backward_ad:
+            check = _fast_check if fast_mode else _slow_check
+            check(func, tupled, func_out, outputs, eps, rtol, atol, nondet_tol, check_grad_dtypes)
+        if check_forward_ad:  # after the backward check, as torch (fast_mode compares whole Jacobians too)
+            extra.check_forward_ad(func, tupled, func_out, _numerical_jacobians(func, tupled, func_out, eps),
+                                   rtol, atol)
+    if check_batched_forward_grad:
+        extra.check_batched_forward_grad(func, tupled)
+    if not check_backward_ad:
+        return True
+    if check_batched_grad:
+        for i, o in enumerate(outputs):
+            extra.check_batched_grad(tupled, o, i)
     _check_backward_mul_by_grad_output(outputs, tupled, bool(masked))
     if check_undefined_grad:
         _check_undefined_grad(func, tupled)
     return True
-
-
-def _unsupported(**flags: bool) -> None:
-    for name, value in flags.items():
-        if value:
-            raise NotImplementedError(f"tapegrad's gradcheck does not support {name}=True (it needs forward-mode "
-                                      "AD or vmap, which tapegrad does not have yet)")
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,11 +468,10 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-06, atol
         raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
     if check_batched_forward_grad and not check_forward_ad:
         raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
-    _unsupported(check_forward_ad=check_forward_ad, check_batched_grad=check_batched_grad,
-                 check_batched_forward_grad=check_batched_forward_grad)
     try:
         return _gradcheck_helper(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-                                 fast_mode, bool(masked))
+                                 fast_mode, bool(masked), check_forward_ad, check_backward_ad, check_batched_grad,
+                                 check_batched_forward_grad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -507,7 +514,6 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     if check_batched_grad and not check_rev_over_rev:
         raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
-    _unsupported(check_fwd_over_rev=check_fwd_over_rev, check_batched_grad=check_batched_grad)
     Tensor = _tensor_cls()
     tupled_inputs = _as_tuple(inputs)
     if grad_outputs is None:
@@ -517,11 +523,17 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         tupled_grad_outputs = _as_tuple(grad_outputs)
     num_outputs = len(tupled_grad_outputs)
     diff_input_idx = {i for i, x in enumerate(tupled_inputs) if isinstance(x, Tensor) and x.requires_grad}
+    diff_gout_idx = {i for i, g in enumerate(tupled_grad_outputs) if isinstance(g, Tensor) and g.requires_grad}
 
     def first_gradients(*args: Any) -> tuple:
         from . import grad
         input_args = args[:len(args) - num_outputs] if num_outputs else args
         gouts = args[len(args) - num_outputs:] if num_outputs else ()
+        # the forward-mode check passes detached duals: they require grad again here, as in torch
+        input_args = tuple(x.requires_grad_() if i in diff_input_idx and not x.requires_grad else x
+                           for i, x in enumerate(input_args))
+        gouts = tuple(g.requires_grad_() if i in diff_gout_idx and not g.requires_grad else g
+                      for i, g in enumerate(gouts))
         outputs = _differentiable_outputs(func(*input_args))
         diff_args = tuple(x for i, x in enumerate(input_args) if i in diff_input_idx)
         grads = grad(outputs, diff_args, gouts, create_graph=True, allow_unused=True)
