@@ -6,10 +6,9 @@ differentiable with respect to them) and returns results nested exactly as torch
 level only where the user gave a tuple.
 
 Note [Forward mode by double backward]
-Until forward-mode AD exists, a Jacobian-vector product J v is computed as the gradient, with
-respect to a dummy cotangent u, of the vector-Jacobian product u^T J: that product is linear in
-u, so d(u^T J v)/du = J v. `jvp`, `hvp` and `strategy="forward-mode"` use it; the results are the
-same as forward mode's, at the price of one more backward pass.
+As torch's, `jvp` and `hvp` compute a Jacobian-vector product J v as the gradient, with respect
+to a dummy cotangent u, of the vector-Jacobian product u^T J: that product is linear in u, so
+d(u^T J v)/du = J v. `jacobian(strategy="forward-mode")` uses forward-mode AD itself.
 """
 from __future__ import annotations
 
@@ -243,7 +242,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     `outputs[i].shape + inputs[j].shape`, nested as the outputs and inputs were given.
 
     `vectorize=True` gives the same values with one backward vmapped over the basis cotangents;
-    `strategy="forward-mode"` requires `vectorize=True` as in torch and is computed by reverse mode.
+    `strategy="forward-mode"` requires `vectorize=True` as in torch and vmaps forward-mode AD over
+    the basis tangents (results in lists, as torch's).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(_STRATEGY_ERROR)
@@ -260,6 +260,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         if not vectorize:
             raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
                                       "only implemented for `vectorize=True`.")
+        return _jacobian_forward(func, inputs)
     with enable_grad():
         is_inputs_tuple, inputs = _leaf_inputs(inputs, create_graph, "jacobian")
         is_outputs_tuple, outputs = _call(func, inputs, strict, "jacobian")
@@ -270,6 +271,45 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         result = tuple(rows(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
         result = _finish(result, create_graph)
     return _unpack(result, (is_outputs_tuple, is_inputs_tuple))
+
+
+def _jacobian_forward(func: Callable, inputs: Any) -> Any:
+    """strategy="forward-mode": one forward pass vmapped over the standard basis of all the inputs
+    (concatenated); nested in lists, as torch's."""
+    from ..func._vmap import vmap
+    from . import forward_ad as fw
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    numels = [t._data.size for t in inputs]
+    total = sum(numels)
+    dtype = np.result_type(*[t._data.dtype for t in inputs])
+    eye = np.eye(total, dtype=dtype)
+    tangents, start = [], 0
+    for t, n in zip(inputs, numels):
+        tangents.append(R._make(np.ascontiguousarray(eye[:, start:start + n]).astype(t._data.dtype, copy=False)
+                                .reshape((total,) + t._data.shape), False, None, 0))
+        start += n
+    info: list = []
+
+    def push(*ts: Any) -> tuple:
+        with fw.dual_level():
+            duals = tuple(fw.make_dual(x, t) for x, t in zip(inputs, ts))
+            is_outputs_tuple, outs = _as_tuple(func(*duals), "outputs", "jacobian")
+            info[:] = [is_outputs_tuple, [fw.unpack_dual(o).primal for o in outs]]
+            return tuple(t if t is not None else _zeros_like(o)
+                         for o, t in ((o, fw.unpack_dual(o).tangent) for o in outs))
+    stacked = vmap(push)(*tangents)
+    is_outputs_tuple, outputs = info
+    result = []
+    for jac, out in zip(stacked, outputs):
+        row, start = [], 0
+        for inp, n in zip(inputs, numels):
+            part = jac.narrow(0, start, n)
+            start += n
+            row.append(part.permute(*range(1, part.dim()), 0).reshape(tuple(out.shape) + tuple(inp.shape)))
+        result.append(row)
+    if not is_inputs_tuple:
+        result = [row[0] for row in result]
+    return result if is_outputs_tuple else result[0]
 
 
 def _jacobian_rows_vmapped(i: int, out: Any, inputs: tuple, create_graph: bool, strict: bool) -> tuple:

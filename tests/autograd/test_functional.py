@@ -88,6 +88,11 @@ CASES = [
     ("hessian/vectorize", lambda T: T.autograd.functional.hessian(f_scalar, _t(T, A), vectorize=True)),
     ("hessian/forward", lambda T: T.autograd.functional.hessian(f_scalar, _t(T, A), vectorize=True,
                                                                   outer_jacobian_strategy="forward-mode")),
+    ("hessian/forward_tuple", lambda T: T.autograd.functional.hessian(f_scalar2, (_t(T, A), _t(T, B)), vectorize=True,
+                                                                        outer_jacobian_strategy="forward-mode")),
+    ("jacobian/forward_tuple_both", lambda T: T.autograd.functional.jacobian(lambda x, y: (x * y, y.sum()),
+                                                                               (_t(T, A), _t(T, A)), vectorize=True,
+                                                                               strategy="forward-mode")),
     ("hessian/linear", lambda T: T.autograd.functional.hessian(lambda x: (x * 2).sum(), _t(T, A))),
     ("hessian/strict_linear", lambda T: T.autograd.functional.hessian(lambda x: (x * 2).sum(), _t(T, A),
                                                                         strict=True)),
@@ -141,14 +146,11 @@ CASES = [
 ]
 
 
-# torch's forward-mode Hessian returns tensors that require grad (its forward-AD tangents are
-# computed from inputs it marks requires_grad_); tapegrad computes them by reverse mode
-# (Note [Forward mode by double backward]) and returns them detached. Same values.
-KNOWN_DIFFERENCES = {"hessian/forward"}
+KNOWN_DIFFERENCES: set = set()  # names whose results are compared detached
 
 
 def _finish_detach(value):
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return tuple(_finish_detach(v) for v in value)
     return value.detach()
 
@@ -162,14 +164,14 @@ def _run(T, build):
 
 
 def _structure(value):
-    """Nesting, shapes, dtypes and requires_grad (values compared separately)."""
-    if isinstance(value, tuple):
-        return tuple(_structure(v) for v in value)
+    """Nesting (tuple or list), shapes, dtypes and requires_grad (values compared separately)."""
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, tuple(_structure(v) for v in value)
     return (tuple(value.shape), str(value.dtype).split(".")[-1], value.requires_grad)
 
 
 def _values(value):
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return [x for v in value for x in _values(v)]
     return [value.detach().numpy()]
 
