@@ -9,6 +9,8 @@
    (target: within 2x of torch). Both batch the 100 basis cotangents with vmap: one backward.
 3. Per-sample gradients of the MLP's loss for a batch of 64, `vmap(grad(loss))` (target: within
    2x of torch).
+4. Per-sample Hessians, `vmap(hessian(f))` (forward over reverse under vmap), batch 64.
+5. `jacfwd` of the 100-to-100 function of 2 (one forward vmapped over the basis tangents).
 torch runs with one thread; timings are the best of interleaved blocks.
 """
 from __future__ import annotations
@@ -87,6 +89,22 @@ def per_sample_case(lib, batch: int = 64):
     return lambda: per_sample(params, x, y)
 
 
+def per_sample_hessian_case(lib, batch: int = 64, n: int = 8):
+    """Per-sample Hessians vmap(hessian(f)) of f(x) = sum(tanh(W x) * x), x of size n, batch 64."""
+    rng = np.random.RandomState(3)
+    w = lib.tensor((rng.randn(n, n) / np.sqrt(n)).astype(np.float32))
+    x = lib.tensor(rng.randn(batch, n).astype(np.float32))
+    per_sample = lib.func.vmap(lib.func.hessian(lambda v: (lib.tanh(w @ v) * v).sum()))
+    return lambda: per_sample(x)
+
+
+def jacfwd_case(lib, n: int = 100):
+    rng = np.random.RandomState(1)
+    w = lib.tensor((rng.randn(n, n) / np.sqrt(n)).astype(np.float32))
+    x = lib.tensor(rng.randn(n).astype(np.float32))
+    return lambda: lib.func.jacfwd(lambda x: lib.tanh(w @ x) * x)(x)
+
+
 def check_agreement() -> None:
     """The benchmarked results agree with torch's (so the timings compare like with like)."""
     g_tg, hvp_tg = hvp_case(tapegrad)
@@ -98,6 +116,8 @@ def check_agreement() -> None:
     a, b = per_sample_case(tapegrad)(), per_sample_case(torch)()
     for k in a:
         np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), rtol=2e-4, atol=1e-5)
+    for case in (per_sample_hessian_case, jacfwd_case):
+        np.testing.assert_allclose(case(tapegrad)().numpy(), case(torch)().numpy(), rtol=2e-4, atol=1e-5)
 
 
 def main() -> None:
@@ -139,6 +159,22 @@ def main() -> None:
         line += f"   torch {times[1] * 1e3:8.3f} ms   ratio {times[0] / times[1]:.2f} (target <= 2.0)"
     print(line)
 
+
+    print("\n4. per-sample Hessians, vmap(hessian(f)), f(x) = sum(tanh(W x) * x), x of size 8, batch 64")
+    fns = [per_sample_hessian_case(tapegrad)] + ([per_sample_hessian_case(torch)] if torch is not None else [])
+    times = best_times(fns, number, repeat)
+    line = f"tapegrad {times[0] * 1e3:8.3f} ms"
+    if torch is not None:
+        line += f"   torch {times[1] * 1e3:8.3f} ms   ratio {times[0] / times[1]:.2f}"
+    print(line)
+
+    print("\n5. jacfwd of a 100-to-100 function, tanh(W @ x) * x")
+    fns = [jacfwd_case(tapegrad)] + ([jacfwd_case(torch)] if torch is not None else [])
+    times = best_times(fns, max(1, number // 4), repeat)
+    line = f"tapegrad {times[0] * 1e3:8.2f} ms"
+    if torch is not None:
+        line += f"   torch {times[1] * 1e3:8.2f} ms   ratio {times[0] / times[1]:.2f}"
+    print(line)
 
 if __name__ == "__main__":
     main()
