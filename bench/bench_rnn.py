@@ -1,10 +1,11 @@
 """nn.LSTM / nn.GRU forward+backward time: tapegrad against torch, in the same run.
 
-    python3 bench/bench_rnn.py [--repeat N]
+    python3 bench/bench_rnn.py [--repeat N] [--per-step]
 
 Sequence 50, batch 32, input 64, hidden 128, one layer, float32; one iteration = the forward, a sum
 of the output and h_n, and backward(). Reported: best-of-N milliseconds and tapegrad / torch ratio.
-torch runs with one thread; without torch its column prints nan.
+torch runs with one thread; without torch its column prints nan. `--per-step` times tapegrad's
+per-step path (one fused cell entry per time step) instead of the fused layer entries.
 """
 from __future__ import annotations
 
@@ -54,7 +55,11 @@ def _best_ms(step, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--per-step", action="store_true", help="time the per-step path")
     args = parser.parse_args()
+    if args.per_step:
+        from tapegrad.nn.modules import rnn
+        rnn._FUSED = {}
     print(f"seq {SEQ}, batch {BATCH}, input {INPUT}, hidden {HIDDEN}, float32, forward+backward (best of "
           f"{args.repeat})")
     print(f"{'layer':<6} {'tapegrad ms':>12} {'torch ms':>10} {'ratio':>7}")

@@ -611,6 +611,35 @@ def embedding_bag_rule(op: Any, args: tuple, union: tuple) -> Any:
     return out.reshape(sizes + (nbags,) + out._data.shape[1:])
 
 
+def rnn_layer_rule(states: int) -> Callable:
+    """_lstm_layer / _gru_layer with unbatched weights: the batch dims folded into the sequences'
+    batch dim B (input (T, B, I), states (B, H)); batched weights go to the loop fallback."""
+    def rule(op: Any, args: tuple, union: tuple) -> Any:
+        tensors = list(args[0])
+        seqs = [tensors[0]] + tensors[len(tensors) - states:]
+        if any(_batched(w) for w in tensors[1:len(tensors) - states]):
+            return None
+        if _lrank(seqs[0]) != 3 or any(_lrank(s) != 2 for s in seqs[1:]):
+            return None
+        nb = len(union)
+        sizes = _sizes(union)
+        n = math.prod(sizes)
+        x = _full(seqs[0], union)
+        steps, batch = x._data.shape[nb:nb + 2]
+        x = x.movedim(nb, 0).reshape((steps, n * batch) + x._data.shape[nb + 2:])
+        new_states = [_full(s, union).reshape((n * batch,) + s._data.shape[-1:]) for s in seqs[1:]]
+        out = R.dispatch(op, ([x] + tensors[1:len(tensors) - states] + new_states,) + tuple(args[1:]))
+        result = []
+        for o in out:
+            if o._data.ndim == 3:  # (T, N*B, K) -> (*batch, T, B, K)
+                o = o.reshape((o._data.shape[0],) + sizes + (batch, o._data.shape[2])).movedim(0, nb)
+            else:
+                o = o.reshape(sizes + (batch, o._data.shape[1]))
+            result.append(o)
+        return tuple(result)
+    return rule
+
+
 NAMED: dict[str, Any] = {
     "index.Tensor": index_rule, "index_put": index_put_rule, "take": take_rule, "put": put_rule,
     "copy_": _copy_rule, "fill.Tensor": _fill_rule, "fill_.Scalar": _fill_rule, "fill_.Tensor": _fill_rule,
@@ -623,6 +652,7 @@ NAMED: dict[str, Any] = {
     "_max_pool_scatter": lead_all_rule("input_size"),
     "_avg_pool2d_backward": fold_all_rule(4, "input_size"),
     "_lstm_cell": fold_all_rule(2), "_gru_cell": fold_all_rule(2),
+    "_lstm_layer": rnn_layer_rule(2), "_gru_layer": rnn_layer_rule(1),
     "_convolution_weight": conv_weight_rule, "embedding": embedding_rule,
     "_embedding_bag_impl": embedding_bag_rule, "embedding_dense_backward": embedding_backward_rule,
     "batch_norm": batch_norm_rule,

@@ -24,10 +24,10 @@ def _states(name, kw, batch, dtype, unbatched=False):
     return (h, c), (to_tg(h, True), to_tg(c, True)), [h, c]
 
 
-def _run(name, kw, with_h0, unbatched=False, dtype="float64"):
+def _run(name, kw, with_h0, unbatched=False, dtype="float64", shape=None):
     tm, gm = pair(name, 3, 4, dtype=dtype, **kw)
     tdt = getattr(torch, dtype)
-    shape = (5, 3) if unbatched else ((2, 5, 3) if kw.get("batch_first") else (5, 2, 3))
+    shape = shape or ((5, 3) if unbatched else ((2, 5, 3) if kw.get("batch_first") else (5, 2, 3)))
     x = torch.randn(*shape, dtype=tdt, requires_grad=True)
     t_args, g_args, leaves = [x], [to_tg(x, True)], [x]
     g_leaves = [g_args[0]]
@@ -97,7 +97,28 @@ def test_output_structure_and_shapes():
     assert h.grad_fn.name() == "StackBackward0"
     out, h = tapegrad.nn.GRU(5, 4, batch_first=True)(x)
     assert out.shape == (7, 3, 4) and h.shape == (1, 7, 4)
-    assert out.grad_fn.name() == "TransposeBackward0"
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kw", [dict(), dict(batch_first=True), dict(bidirectional=True), dict(num_layers=2),
+                                dict(proj_size=2)], ids=str)
+def test_grad_fn_names_match_torch(name, dtype, kw):
+    """float32 LSTM is one MkldnnRnnLayerBackward0 node per layer in torch; the rest stacks the steps;
+    RNN and GRU transpose a batch_first output in place (TransposeBackward1)."""
+    if kw.get("proj_size") and name != "LSTM":
+        return
+    tm, gm = pair(name, 3, 4, dtype=dtype, **kw)
+    x = torch.randn(5, 2, 3, dtype=getattr(torch, dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "LSTM with projections is not supported with oneDNN"
+        t_out = flat(tm(x))
+    g_out = flat(gm(to_tg(x, True)))
+    assert [o.grad_fn.name() for o in g_out] == [o.grad_fn.name() for o in t_out]
+    if t_out[0].grad_fn.name() == "MkldnnRnnLayerBackward0":  # its inputs: x, the weights, h0[k], c0[k]
+        def names(t):
+            return [f.name() if f is not None else None for f, _ in t.grad_fn.next_functions]
+        assert names(g_out[0]) == names(t_out[0])
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -142,6 +163,10 @@ def test_dropout_warning_for_one_layer():
     lambda t: t.nn.GRUCell(3, 4)(t.randn(2, 3), t.randn(2, 5)),
     lambda t: t.nn.RNNCell(3, 4)(t.randn(2, 2, 3)),
     lambda t: t.nn.LSTMCell(3, 4)(t.randn(3), (t.randn(1, 1, 4), t.randn(4))),
+    lambda t: t.nn.LSTM(3, 4)(t.randn(0, 2, 3)),
+    lambda t: t.nn.GRU(3, 4, batch_first=True)(t.randn(2, 0, 3)),
+    lambda t: t.nn.RNN(3, 4)(t.randn(0, 3)),
+    lambda t: t.nn.LSTM(3, 4)(t.randn(0, 2, 4)),
 ])
 def test_errors_match_torch(scenario):
     got, want = outcome(tapegrad, scenario), outcome(torch, scenario)
@@ -203,3 +228,144 @@ def test_fused_steps_match_the_op_by_op_steps(kind):
         results.append([out.detach().numpy(), x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+# --- the fused layer entries (ops/nn_rnn.py, Note [Fused layers]) against the per-step path and torch
+
+FUSED_CONFIGS = [dict(), dict(bidirectional=True), dict(num_layers=2), dict(batch_first=True), dict(bias=False),
+                 dict(num_layers=2, bidirectional=True, batch_first=True)]
+
+
+def _fused_and_per_step(monkeypatch, name, kw, with_h0, dtype=tapegrad.float64):
+    """Outputs and every gradient (input, states, parameters) with the fused entries, then per step."""
+    from tapegrad.nn.modules import rnn as rnn_module
+    results = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(rnn_module, "_FUSED", {})
+        tapegrad.manual_seed(5)
+        m = getattr(tapegrad.nn, name)(3, 4, **kw).to(dtype)
+        layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+        x = tapegrad.randn(*((2, 6, 3) if kw.get("batch_first") else (6, 2, 3)), dtype=dtype, requires_grad=True)
+        leaves = [x]
+        args = [x]
+        if with_h0:
+            states = [tapegrad.randn(layers, 2, 4, dtype=dtype, requires_grad=True)
+                      for _ in range(2 if name == "LSTM" else 1)]
+            leaves += states
+            args.append(tuple(states) if name == "LSTM" else states[0])
+        outs = flat(m(*args))
+        node = outs[0].grad_fn
+        while node.name() in ("TransposeBackward0", "TransposeBackward1", "StackBackward0", "UnbindBackward0",
+                              "CatBackward0"):
+            node = node.next_functions[0][0]
+        loss = sum((o * tapegrad.linspace(-1, 1, o.numel(), dtype=dtype).reshape(o.shape)).sum() for o in outs)
+        grads = tapegrad.autograd.grad(loss, leaves + list(m.parameters()))
+        results.append((node.name(), [o.detach().numpy() for o in outs] + [g.numpy() for g in grads]))
+    (fused_node, fused), (step_node, per_step) = results
+    assert fused_node in ("MkldnnRnnLayerBackward0", "GruLayerBackward0") and step_node != fused_node
+    return fused, per_step
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kw", FUSED_CONFIGS, ids=str)
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_fused_layers_match_the_per_step_path(monkeypatch, name, kw, with_h0):
+    fused, per_step = _fused_and_per_step(monkeypatch, name, kw, with_h0)
+    assert len(fused) == len(per_step)
+    for a, b in zip(fused, per_step):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_layers_float32_match_the_per_step_path(monkeypatch, name):
+    fused, per_step = _fused_and_per_step(monkeypatch, name, dict(num_layers=2, bidirectional=True), True,
+                                          tapegrad.float32)
+    for a, b in zip(fused, per_step):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kw", [dict(num_layers=2, bidirectional=True, batch_first=True), dict(bias=False)], ids=str)
+def test_fused_layers_match_torch_float32(name, kw):
+    _run(name, kw, with_h0=True, dtype="float32")
+
+
+def test_fused_layers_keep_dropout_between_layers():
+    tm, gm = pair("LSTM", 3, 4, num_layers=2, dropout=0.5)
+    tapegrad.manual_seed(0)
+    a = flat(gm(to_tg(torch.randn(6, 2, 3, dtype=torch.float64))))[0]
+    assert a.grad_fn.name() == "StackBackward0"
+    gm.eval()
+    tm.eval()
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    close(flat(tm(x))[0], flat(gm(to_tg(x)))[0])
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_packed_input_and_projection_take_the_per_step_path(name):
+    """Packed sequences (and LSTM's proj_size) run step by step, and still match torch."""
+    tm, gm = pair(name, 3, 4, bidirectional=True)
+    x = torch.randn(5, 3, 3, dtype=torch.float64, requires_grad=True)
+    gx = to_tg(x, True)
+    lengths = [5, 4, 2]
+    t_out = tm(torch.nn.utils.rnn.pack_padded_sequence(x, lengths))
+    g_out = gm(tapegrad.nn.utils.rnn.pack_padded_sequence(gx, lengths))
+    t_flat, g_flat = flat(t_out), flat(g_out)
+    for a, b in zip(t_flat, g_flat):
+        close(a, b)
+    compare_grads(t_flat, g_flat, [x] + list(tm.parameters()), [gx] + list(gm.parameters()))
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_gradgradcheck_through_fused_layers_with_states(name):
+    """Double backward through the fused entries (bidirectional, given h0/c0) by finite differences."""
+    tapegrad.manual_seed(1)
+    m = getattr(tapegrad.nn, name)(2, 2, bidirectional=True).double()
+    x = tapegrad.randn(3, 2, 2, dtype=tapegrad.float64, requires_grad=True)
+    h0 = tapegrad.randn(2, 2, 2, dtype=tapegrad.float64, requires_grad=True)
+    c0 = tapegrad.randn(2, 2, 2, dtype=tapegrad.float64, requires_grad=True)
+    w = m.weight_hh_l0
+
+    def f(inp, h, c, w_hh):
+        m.weight_hh_l0 = w_hh
+        out = m(inp, (h, c)) if name == "LSTM" else m(inp, h)
+        return tuple(flat(out))
+    try:
+        assert tapegrad.autograd.gradgradcheck(f, (x, h0, c0 if name == "LSTM" else h0.detach(), w))
+    finally:
+        m.weight_hh_l0 = w
+
+
+def test_double_backward_through_lstm_matches_torch():
+    """grad of (grad of the loss wrt the input) . v wrt the weights, against torch."""
+    tm, gm = pair("LSTM", 3, 4, num_layers=2)
+    x = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)
+    gx = to_tg(x, True)
+    v = torch.randn(4, 2, 3, dtype=torch.float64)
+    results = []
+    for lib, m, inp in ((torch, tm, x), (tapegrad, gm, gx)):
+        out, (h, c) = m(inp)
+        loss = out.pow(2).sum() + h.sum() + c.pow(2).sum()
+        (g,) = lib.autograd.grad(loss, inp, create_graph=True)
+        vv = v if lib is torch else to_tg(v)
+        grads = lib.autograd.grad((g * vv).sum(), [inp] + list(m.parameters()))
+        results.append([t.detach().numpy() for t in grads])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
+
+
+def test_vmap_over_an_lstm_matches_a_loop():
+    from tapegrad.func import vmap
+    tapegrad.manual_seed(2)
+    m = tapegrad.nn.LSTM(3, 4, bidirectional=True).double()
+    xs = tapegrad.randn(3, 5, 2, 3, dtype=tapegrad.float64)
+    got = vmap(lambda x: m(x)[0])(xs)
+    want = tapegrad.stack([m(x)[0] for x in xs])
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_empty_batch_matches_torch(name):
+    _run(name, dict(bidirectional=True), with_h0=False, shape=(5, 0, 3))

@@ -60,6 +60,9 @@ NO_TORCH_COUNTERPART.update({
                   "tests/nn/test_rnn.py",
     "_gru_cell": "the fused gate nonlinearities of one nn.GRU time step; compared with torch through nn.GRU in "
                  "tests/nn/test_rnn.py",
+    "_lstm_layer": "one fused layer and direction of nn.LSTM (torch's MkldnnRnnLayerBackward0 node; aten's "
+                   "mkldnn_rnn_layer takes other arguments); compared with torch through nn.LSTM in tests/nn/test_rnn.py",
+    "_gru_layer": "one fused layer and direction of nn.GRU; compared with torch through nn.GRU in tests/nn/test_rnn.py",
     "_embedding_bag_impl": "the entry behind F.embedding_bag (one output; aten's _embedding_bag has four); compared "
                            "with torch in tests/nn/test_layers_extra.py",
     "_rrelu_with_noise_inplace": "the entry F.rrelu_ runs in place (RreluWithNoiseBackward1, formula on the result); "

@@ -1,7 +1,9 @@
 """Recurrent layers: RNN, LSTM, GRU and their single-step cells.
 
 Parameters, their names (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`), shapes, gate order
-and default initialisation are torch's; the time loop is in `_recurrent.py`.
+and default initialisation are torch's. LSTM and GRU on an unpacked sequence (without proj_size)
+run each layer and direction as one fused entry (ops/nn_rnn.py, Note [Fused layers]); packed
+sequences, projections and RNN use the per-step loop of `_recurrent.py`.
 """
 from __future__ import annotations
 
@@ -10,8 +12,13 @@ import numbers
 import warnings
 from typing import Any
 
+from ... import _dtype as D
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
+from ..._vmap_state import VM as _VM
+from ...autograd._forward_state import FW as _FW
+from ...ops._registry import FUNCTIONS, dispatch
+from ...ops.nn_rnn import GRU_LAYER, LSTM_LAYER
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -22,6 +29,7 @@ from .module import Module
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+_FUSED = {"LSTM": LSTM_LAYER, "GRU": GRU_LAYER}
 
 
 def _type_name(value: Any) -> str:
@@ -251,20 +259,66 @@ class RNNBase(Module):
         data, batch_sizes, sorted_indices, unsorted_indices, is_batched, (h0, c0) = self._prepare(input, hx, lstm)
         if batch_sizes is None and self.batch_first:
             data = data.transpose(0, 1)
-        output, h_n, c_n = run_stack(self.mode, data, h0, c0, self._layers(), self.dropout, self.training,
-                                     batch_sizes)
+        if batch_sizes is None and data.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+        if batch_sizes is None and self.mode in _FUSED and self.proj_size == 0 and self._fusable():
+            output, h_n, c_n = self._run_fused(data, h0, c0)
+        else:
+            output, h_n, c_n = run_stack(self.mode, data, h0, c0, self._layers(), self.dropout, self.training,
+                                         batch_sizes)
         if batch_sizes is not None:
             packed = PackedSequence(output, input.batch_sizes, sorted_indices, unsorted_indices)
             hidden = (self.permute_hidden(h_n, unsorted_indices), self.permute_hidden(c_n, unsorted_indices)) \
                 if lstm else self.permute_hidden(h_n, unsorted_indices)
             return packed, hidden
         if self.batch_first:
-            output = output.transpose(0, 1)
+            # torch transposes the output of RNN and GRU in place (TransposeBackward1)
+            output = output.transpose(0, 1) if lstm else output.transpose_(0, 1)
         if not is_batched:
             output = output.squeeze(0 if self.batch_first else 1)
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if lstm else None
         return output, ((h_n, c_n) if lstm else h_n)
+
+    def _fusable(self) -> bool:
+        """Whether the fused entries suit the active transforms: not under forward AD (the per-step ops
+        have direct tangent formulas), and under vmap only with weights not batched (their rule folds
+        the vmap batch into the sequence batch; per-sample weights batch the per-step matmuls)."""
+        if _FW.active:
+            return False
+        if not _VM.active:
+            return True
+        from ...func._vmap import BatchedTensor, visible_levels
+        return not any(p.__class__ is BatchedTensor and visible_levels(p)
+                       for p in self._flat_weights if p is not None)
+
+    def _run_fused(self, x: Tensor, h0: Tensor, c0: Any) -> tuple:
+        """run_stack with one fused entry per layer and direction; x is time-major (T, B, I)."""
+        op = _FUSED[self.mode]
+        lstm = c0 is not None
+        h_finals, c_finals = [], []
+        k = 0
+        for layer, directions in enumerate(self._layers()):
+            outs = []
+            for d, (w_ih, w_hh, b_ih, b_hh, _) in enumerate(directions):
+                tensors = [x, w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else []) + [h0[k]]
+                if lstm:
+                    tensors.append(c0[k])
+                k += 1
+                res = dispatch(op, (tensors, d == 1))
+                outs.append(res[0])
+                h_finals.append(res[1])
+                if lstm:
+                    c_finals.append(res[2])
+            x = outs[0] if len(outs) == 1 else FUNCTIONS["cat"](outs, -1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        if len(outs) == 1 and x.requires_grad and x.shape[0] and not (lstm and x.dtype == D.float32):
+            # torch's output is a stack of the steps here (StackBackward0); float32 LSTM is one
+            # MkldnnRnnLayerBackward0 node in torch, as here
+            x = FUNCTIONS["stack"](list(x.unbind(0)), 0)
+        h_n = FUNCTIONS["stack"](h_finals, 0)
+        return x, h_n, (FUNCTIONS["stack"](c_finals, 0) if lstm else None)
 
 
 class RNN(RNNBase):
