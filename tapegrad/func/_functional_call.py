@@ -19,11 +19,14 @@ def _merge(dicts: Any) -> dict:
     if isinstance(dicts, dict):
         return dict(dicts)
     merged: dict = {}
+    repeated: list = []
     for d in dicts:
         for k, v in d.items():
-            if k in merged:
-                raise ValueError(f"{k} appeared in multiple dictionaries; behavior of functional call is ambiguous")
+            if k in merged and k not in repeated:
+                repeated.append(k)
             merged[k] = v
+    if repeated:
+        raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of functional call is ambiguous")
     return merged
 
 
@@ -61,7 +64,7 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
                 msg += "\tUnexpected key(s): {}.\n".format(", ".join(repr(k) for k in unexpected))
             if missing:
                 msg += "\tMissing key(s): {}.\n".format(", ".join(repr(k) for k in missing))
-            raise RuntimeError(msg)
+            raise RuntimeError(msg.rstrip("\n"))
     saved = []
     try:
         for name, value in values.items():

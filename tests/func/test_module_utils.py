@@ -76,3 +76,21 @@ def test_functionalize_and_debug_unwrap() -> None:
     assert tuple(seen[0].shape) == (2, 3)
     plain = tg.ones(2)
     assert tg.func.debug_unwrap(plain) is plain
+
+
+def test_functional_call_key_errors_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    msgs = []
+    for L in (tg, torch):
+        m = L.nn.Sequential(L.nn.Linear(3, 2), L.nn.BatchNorm1d(2))
+        x = L.ones(4, 3)
+        got = []
+        for dicts, kw in [({"0.weight": L.ones(2, 3)}, {"strict": True}),
+                          ({"0.weight": L.ones(2, 3), "bogus": L.ones(1)}, {"strict": True}),
+                          (({"0.weight": L.ones(2, 3), "0.bias": L.ones(2)}, {"0.weight": L.ones(2, 3),
+                                                                              "0.bias": L.ones(2)}), {})]:
+            with pytest.raises((RuntimeError, ValueError)) as info:
+                L.func.functional_call(m, dicts, (x,), **kw)
+            got.append((type(info.value).__name__, str(info.value)))
+        msgs.append(got)
+    assert msgs[0] == msgs[1]
