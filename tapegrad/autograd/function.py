@@ -118,7 +118,8 @@ class BackwardCFunction(Node, FunctionCtx):
         return self.saved_tensors
 
     def __repr__(self) -> str:
-        return object.__repr__(self)
+        # torch's node classes live in torch.autograd.function; print that path, as its repr does
+        return f"<torch.autograd.function.{type(self).__name__} object at {hex(id(self))}>"
 
     def apply(self, grads: tuple) -> list:
         if self._vm is not None:

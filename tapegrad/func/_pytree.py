@@ -39,34 +39,38 @@ def _is_namedtuple(x: Any) -> bool:
 def tree_flatten(x: Any) -> tuple[list, Spec]:
     """(leaves, spec) of a nested tuple/list/dict/namedtuple (anything else is a leaf)."""
     leaves: list = []
+    return leaves, _flatten_into(x, leaves)
 
-    def walk(v: Any) -> Spec:
-        if isinstance(v, (tuple, list)):
-            return Spec(type(v), None, [walk(c) for c in v])
-        if isinstance(v, dict):
-            keys = list(v)
-            return Spec(type(v), keys, [walk(v[k]) for k in keys])
-        leaves.append(v)
-        return _LEAF
-    return leaves, walk(x)
+
+# Note [Pytree without closures]: flatten and unflatten recurse through module-level functions, not
+# through nested functions calling themselves: such a closure is a reference cycle that keeps its
+# leaves alive until the garbage collector runs, and vmap counts references to its outputs.
+def _flatten_into(v: Any, leaves: list) -> Spec:
+    if isinstance(v, (tuple, list)):
+        return Spec(type(v), None, [_flatten_into(c, leaves) for c in v])
+    if isinstance(v, dict):
+        keys = list(v)
+        return Spec(type(v), keys, [_flatten_into(v[k], leaves) for k in keys])
+    leaves.append(v)
+    return _LEAF
 
 
 def tree_unflatten(leaves: list, spec: Spec) -> Any:
     """The value with `spec`'s structure holding `leaves` in order."""
-    it = iter(leaves)
+    return _build(spec, iter(leaves))
 
-    def build(s: Spec) -> Any:
-        if s.kind is None:
-            return next(it)
-        children = [build(c) for c in s.children]
-        if s.kind in (tuple, list):
-            return s.kind(children)
-        if issubclass(s.kind, dict):
-            return s.kind(zip(s.meta, children)) if s.kind is dict else s.kind(list(zip(s.meta, children)))
-        if issubclass(s.kind, tuple):  # namedtuple
-            return s.kind(*children)
+
+def _build(s: Spec, it: Any) -> Any:
+    if s.kind is None:
+        return next(it)
+    children = [_build(c, it) for c in s.children]
+    if s.kind in (tuple, list):
         return s.kind(children)
-    return build(spec)
+    if issubclass(s.kind, dict):
+        return s.kind(zip(s.meta, children)) if s.kind is dict else s.kind(list(zip(s.meta, children)))
+    if issubclass(s.kind, tuple):  # namedtuple
+        return s.kind(*children)
+    return s.kind(children)
 
 
 def tree_map(fn: Callable, x: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .._vmap_state import VM
+from ..autograd._function_vmap import TRANSFORM_DEPTH
 from ..ops._registry import dispatch, OPS
 
 __all__ = ["binary_cross_entropy_with_logits", "linear", "bilinear"]
@@ -43,15 +45,17 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     """y = input @ weight.T + bias, built from the ops torch uses (so grad_fn names match).
 
-    A 2-D input with a bias is one addmm; any other contiguous input with a bias is flattened
-    to 2-D, passed through addmm and viewed back; otherwise matmul then add.
+    With a bias: a 2-D input is one addmm; any other contiguous input is flattened to 2-D,
+    passed through addmm and viewed back; otherwise matmul then add. Under a torch.func transform
+    torch flattens only 3-D inputs, and under vmap it does not use addmm for 2-D ones either.
     """
     from ..ops import FUNCTIONS
     if bias is None:
         return input.matmul(weight.t())
-    if input.dim() == 2:
+    if input.dim() == 2 and not VM.active:
         return FUNCTIONS["addmm"](bias, input, weight.t())
-    if input.is_contiguous() and input.dim() > 0:
+    transformed = TRANSFORM_DEPTH[0] or VM.active
+    if input.is_contiguous() and (input.dim() == 3 if transformed else input.dim() > 0):
         flat = input.view(-1, input.shape[-1])
         out = FUNCTIONS["addmm"](bias, flat, weight.t())
         return out.view(*input.shape[:-1], weight.shape[0]) if input.dim() > 1 else out.view(weight.shape[0])

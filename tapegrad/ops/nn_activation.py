@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import defop
+from ._registry import defop, dispatch
 from ._samples import Sample, arr, away, unary
 from .comparison import where
+from .pointwise import _zeros_of, threshold_backward
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_C = 0.044715
@@ -30,14 +31,75 @@ def _as(x: np.ndarray, out: Any) -> np.ndarray:
 
 HARDTANH = _act("hardtanh", lambda self, min_val=-1.0, max_val=1.0: _as(self, np.clip(self, min_val, max_val)),
                 "HardtanhBackward0",
-                {"self": lambda grad, self, min_val, max_val: grad * ((self > min_val) & (self < max_val))},
+                {"self": lambda grad, self, min_val, max_val: hardtanh_backward(grad, self, min_val, max_val)},
                 samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.0, 6.0 * 0.37 + 0.1),
                                       Sample(away()), Sample(away(0, 2))]))
+
+# Note [Activation backward ops]: as relu/tanh/sigmoid (Note [Fused activation backwards] in
+# pointwise.py), leaky_relu, hardtanh and softplus are differentiated by one op each, torch's
+# `<name>_backward`: double backward then shows torch's grad_fn name, and the gradient stays
+# attached to `self` (requires_grad) even where its derivative in `self` is zero.
+LEAKY_RELU_BACKWARD = defop(
+    "leaky_relu_backward",
+    lambda grad_output, self, negative_slope, self_is_result: np.where(self > 0, grad_output,
+                                                                       grad_output * negative_slope)
+    .astype(grad_output.dtype, copy=False),
+    node="LeakyReluBackwardBackward0", promote="common", method=False, function=False,
+    inputs=("grad_output", "self"), tensors=("grad_output", "self"),
+    grads={"grad_output": lambda grad, self, negative_slope: leaky_relu_backward(grad, self, negative_slope),
+           "self": lambda grad: _zeros_of(grad)},
+    samples=lambda: iter([Sample(arr(3, 4), away(3, 4), 0.01, False), Sample(arr(5), away(5), 0.2, False)]),
+    jvps={"grad_output": "pointwise", "self": "pointwise"})
+
+
+def leaky_relu_backward(grad_output: Any, self: Any, negative_slope: float) -> Any:
+    return dispatch(LEAKY_RELU_BACKWARD, (grad_output, self, negative_slope, False))
+
+
+HARDTANH_BACKWARD = defop(
+    "hardtanh_backward",
+    lambda grad_output, self, min_val, max_val: np.where((self > min_val) & (self < max_val), grad_output,
+                                                         grad_output.dtype.type(0)),
+    node="HardtanhBackwardBackward0", promote="common", method=False, function=False,
+    inputs=("grad_output", "self"), tensors=("grad_output", "self"),
+    grads={"grad_output": lambda grad, self, min_val, max_val: hardtanh_backward(grad, self, min_val, max_val),
+           "self": lambda grad: _zeros_of(grad)},
+    samples=lambda: iter([Sample(arr(3, 4), away(3, 4), -1.0, 1.0), Sample(arr(5), away(5), 0.0, 0.6)]),
+    jvps={"grad_output": "pointwise", "self": "pointwise"})
+
+
+def hardtanh_backward(grad_output: Any, self: Any, min_val: float, max_val: float) -> Any:
+    return dispatch(HARDTANH_BACKWARD, (grad_output, self, min_val, max_val))
+
+
+def _softplus_backward(grad_output, self, beta, threshold):
+    z = self * beta
+    return np.where(z > threshold, grad_output, grad_output * _sigmoid_array(z)).astype(grad_output.dtype, copy=False)
+
+
+def _softplus_double_backward(grad, grad_output, self, beta, threshold):
+    z = self * beta
+    s = z.sigmoid()
+    return where(z > threshold, grad * 0, grad * grad_output * s * (1 - s) * beta)
+
+
+SOFTPLUS_BACKWARD = defop(
+    "softplus_backward", _softplus_backward, node="SoftplusBackwardBackward0", promote="common", method=False,
+    function=False, inputs=("grad_output", "self"), tensors=("grad_output", "self"),
+    grads={"grad_output": lambda grad, self, beta, threshold: softplus_backward(grad, self, beta, threshold),
+           "self": _softplus_double_backward},
+    samples=lambda: iter([Sample(arr(3, 4), arr(3, 4), 1.0, 20.0), Sample(arr(5), arr(5) * 5, 2.0, 3.0)]),
+    jvps={"grad_output": "pointwise", "self": "pointwise"})
+
+
+def softplus_backward(grad_output: Any, self: Any, beta: float, threshold: float) -> Any:
+    return dispatch(SOFTPLUS_BACKWARD, (grad_output, self, beta, threshold))
+
 
 LEAKY_RELU = _act("leaky_relu", lambda self, negative_slope=0.01: _as(self, np.where(self > 0, self,
                                                                                      self * negative_slope)),
                   "LeakyReluBackward0",
-                  {"self": lambda grad, self, negative_slope: where(self > 0, grad, grad * negative_slope)},
+                  {"self": lambda grad, self, negative_slope: leaky_relu_backward(grad, self, negative_slope)},
                   samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.2), Sample(away()), Sample(away(0))]))
 
 
@@ -157,17 +219,13 @@ def _softplus(self, beta=1.0, threshold=20.0):
     return _as(self, np.where(z > threshold, self, soft))
 
 
-def _softplus_grad(grad, self, beta, threshold):
-    z = self * beta
-    return where(z > threshold, grad, grad * z.sigmoid())
-
-
-SOFTPLUS = _act("softplus", _softplus, "SoftplusBackward0", {"self": _softplus_grad},
+SOFTPLUS = _act("softplus", _softplus, "SoftplusBackward0",
+                {"self": lambda grad, self, beta, threshold: softplus_backward(grad, self, beta, threshold)},
                 samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5) * 5, 2.0, 3.0), Sample(arr()),
                                       Sample(arr(0, 2))]))
 
 THRESHOLD = _act("threshold", lambda self, threshold, value: _as(self, np.where(self > threshold, self, value)),
-                 "ThresholdBackward0", {"self": lambda grad, self, threshold: grad * (self > threshold)},
+                 "ThresholdBackward0", {"self": lambda grad, self, threshold: threshold_backward(grad, self, threshold)},
                  samples=lambda: iter([Sample(away(3, 4), 0.1, 2.0), Sample(away(5), -0.5, 0.0),
                                        Sample(away(), 0.1, -1.0)]))
 

@@ -252,7 +252,7 @@ def _unsqueeze(self, dim):
 
 
 UNSQUEEZE = defop("unsqueeze", _unsqueeze, node="UnsqueezeBackward0", view=True,
-                  grads={"self": lambda grad, dim, self_shape: grad.reshape(self_shape)},
+                  grads={"self": lambda grad, dim: grad.squeeze(dim)},
                   samples=lambda: iter([Sample(arr(3, 4), 0), Sample(arr(3, 4), -1), Sample(arr(), 0)]),
                   jvps={"self": "linear"})
 
@@ -273,9 +273,22 @@ def _squeeze(self, dim=None):
     return np.squeeze(self, axis=_squeeze_dims(self, dim))
 
 
-_SQUEEZE_GRAD = {"self": lambda grad, self_shape: grad.reshape(self_shape)}
+def _unsqueeze_to(grad, dim, self_shape):
+    """squeeze's gradient: `grad` with the removed size-1 dims put back, one unsqueeze each (as torch)."""
+    ndim = len(self_shape)
+    if dim is None:
+        dims = range(ndim)
+    else:
+        dims = sorted({d % ndim for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}) if ndim else ()
+    for d in dims:
+        if self_shape[d] == 1:
+            grad = grad.unsqueeze(d)
+    return grad
+
+
+_SQUEEZE_GRAD = {"self": _unsqueeze_to}
 SQUEEZE_ALL = defop("squeeze.all", _squeeze, node="SqueezeBackward0", view=True, function=False, method=False,
-                    grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4, 1)), Sample(arr())]),
+                    grads={"self": lambda grad, self_shape: _unsqueeze_to(grad, None, self_shape)}, samples=lambda: iter([Sample(arr(3, 1, 4, 1)), Sample(arr())]),
                     jvps={"self": "linear"})
 SQUEEZE_DIM = defop("squeeze.dim", _squeeze, node="SqueezeBackward1", view=True, function=False, method=False,
                     grads=_SQUEEZE_GRAD, samples=lambda: iter([Sample(arr(3, 1, 4), 1), Sample(arr(3, 4), 0)]),

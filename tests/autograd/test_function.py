@@ -452,3 +452,20 @@ def test_custom_function_jvp_in_forward_mode():
         assert fwAD.unpack_dual(Square.apply(dual)).tangent.tolist() == [20.0, 40.0]
         with pytest.raises(NotImplementedError, match="You must implement the jvp function"):
             NoJvp.apply(dual)
+
+
+def test_node_repr_names_torch_module():
+    """A custom Function's node prints as torch's does: `<torch.autograd.function.<Name>Backward object at ...>`."""
+    classes = {}
+    for T in (tapegrad, torch):
+        class Double(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        y = Double.apply(T.ones(2, requires_grad=True))
+        classes[T] = repr(y.grad_fn).split(" at 0x")[0]
+    assert classes[tapegrad] == classes[torch] == "<torch.autograd.function.DoubleBackward object"

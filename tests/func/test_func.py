@@ -223,3 +223,25 @@ def test_functional_call_linear_and_strict() -> None:
         lin = lib.nn.Linear(4, 2)
         with pytest.raises(RuntimeError, match="Missing key\\(s\\): 'bias'"):
             lib.func.functional_call(lin, {"weight": lib.zeros(2, 4)}, lib.zeros(1, 4), strict=True)
+
+
+def test_pytree_leaves_are_freed_without_the_garbage_collector():
+    """tree_flatten/tree_unflatten leave no reference cycle holding the leaves (vmap counts references)."""
+    import gc
+    import weakref
+
+    from tapegrad.func._pytree import tree_flatten, tree_unflatten
+
+    class Leaf:
+        pass
+    leaf = Leaf()
+    ref = weakref.ref(leaf)
+    gc.disable()
+    try:
+        leaves, spec = tree_flatten({"a": [leaf, (1, 2)]})
+        rebuilt = tree_unflatten(leaves, spec)
+        assert rebuilt["a"][0] is leaf and rebuilt["a"][1] == (1, 2)
+        del leaves, rebuilt, leaf
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -70,3 +70,42 @@ def test_softmax_without_dim_warns():
 def test_glu_odd_dimension_error():
     with pytest.raises(RuntimeError, match="Halving dimension must be even, but dimension 1 is size 5"):
         tapegrad.nn.functional.glu(tapegrad.randn(2, 5))
+
+
+@pytest.mark.parametrize("name,kw", [("leaky_relu", {"negative_slope": 0.2}), ("hardtanh", {}), ("softplus", {}),
+                                     ("softplus", {"beta": 2.0, "threshold": 1.0}), ("relu", {}),
+                                     ("threshold", {"threshold": 0.3, "value": -2.0})])
+def test_double_backward_node_of_activation(name, kw):
+    """The gradient is made by torch's `<name>_backward` op: its grad_fn name, and it stays attached to the
+    input (requires_grad) even where its derivative is zero (piecewise-linear activations)."""
+    data = x(3, 4) * 2
+    res = {}
+    for lib in (tapegrad, torch):
+        a = lib.from_numpy(data.copy()).requires_grad_()
+        g, = lib.autograd.grad(getattr(lib.nn.functional, name)(a, **kw).sum(), a, create_graph=True)
+        gg, = lib.autograd.grad((g * g).sum(), a, allow_unused=True)
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(a, lib.ones_like(a))
+            tangent = lib.autograd.forward_ad.unpack_dual(getattr(lib.nn.functional, name)(dual, **kw)).tangent
+        res[lib] = (g.grad_fn.name(), g.requires_grad, tangent.grad_fn.name(), gg.numpy(), tangent.detach().numpy())
+    assert res[tapegrad][:3] == res[torch][:3]
+    np.testing.assert_allclose(res[tapegrad][3], res[torch][3], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(res[tapegrad][4], res[torch][4], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 2, 3), (2, 1, 2, 3)])
+def test_linear_graph_under_func_transforms(shape):
+    """F.linear builds torch's graph in each mode: plain (addmm, flattened for other contiguous inputs),
+    under grad/vjp (only 3-D inputs flattened) and under vmap (matmul + add, but 3-D flattened)."""
+    def names(lib):
+        F, func = lib.nn.functional, lib.func
+        rng = np.random.RandomState(1)
+        W = lib.tensor(rng.randn(2, 3), requires_grad=True)
+        b = lib.tensor(rng.randn(2), requires_grad=True)
+        xin = lib.tensor(rng.randn(*shape))
+        return (F.linear(xin, W, b).grad_fn.name(),
+                func.vjp(lambda t: F.linear(t, W, b), xin)[0].grad_fn.name(),
+                func.grad(lambda c: (F.linear(xin, W, c) ** 2).sum())(b).grad_fn.name(),
+                func.grad(lambda t: (F.linear(t, W, b) ** 2).sum())(xin).grad_fn.name(),
+                func.vmap(lambda t: F.linear(t, W, b))(xin.unsqueeze(0)).grad_fn.name())
+    assert names(tapegrad) == names(torch)

@@ -133,3 +133,21 @@ def test_repeat_interleave_counts_only() -> None:
     out = tg.repeat_interleave(tg.tensor([1, 2, 0, 3]))
     assert out.tolist() == torch.repeat_interleave(torch.tensor([1, 2, 0, 3])).tolist()
     assert out.dtype == tg.int64
+
+
+@pytest.mark.parametrize("code", ["x.unsqueeze(1)", "x.unsqueeze(-1)", "x.view(1, 3, 1).squeeze()",
+                                  "x.view(3, 1).squeeze(1)", "x.view(3, 1).squeeze(-1)",
+                                  "x.view(1, 3, 1).squeeze((0, 2))", "x.view(3, 1).squeeze(0)"])
+def test_squeeze_unsqueeze_gradient_nodes(code: str) -> None:
+    """unsqueeze is differentiated by squeeze and squeeze by unsqueeze (torch's formulas), as the grad_fn
+    of a create_graph gradient shows."""
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = eval(code, {"x": x})
+        seed = lib.ones(tuple(y.shape), requires_grad=True)
+        g, = lib.autograd.grad(y, x, seed, create_graph=True)
+        return g.grad_fn.name(), g.detach().numpy()
+    name, value = run(tg)
+    tname, tvalue = run(torch)
+    assert name == tname
+    np.testing.assert_allclose(value, tvalue)
