@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
+from ..autograd.grad_mode import _state as _grad_state
 from . import _registry as R
 from ._registry import defop, dispatch, public
 from ._samples import Sample, arr
@@ -237,7 +238,11 @@ def sum_to_size(self: Any, *size: Any) -> Any:
     lead = len(have) - len(shape)
     if lead < 0 or any(s != 1 and s != c for s, c in zip(shape, have[lead:])):
         raise RuntimeError(f"size {{{_shape_str(shape)}}} is not expandable to size {{{_shape_str(have)}}}.")
-    out = dispatch(SUM_TO_SIZE, (self, (1,) * lead + shape))
+    if lead and not _grad_state.enabled and all(s == c for s, c in zip(shape, have[lead:])):
+        # only leading dims to sum (a bias's gradient) and no graph to record: one op instead of two
+        from .reduction import SUM
+        return dispatch(SUM, (self, tuple(range(lead)), False, None))
+    out = dispatch(SUM_TO_SIZE, (self, (1,) * lead + shape))  # torch's sum_to: sum keeping dims, then view
     return dispatch(VIEW, (out, shape)) if lead else out
 
 
