@@ -36,3 +36,12 @@ class Size(tuple):
 
     def __reduce__(self) -> Any:
         return (Size, (tuple(self),))
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    """A dim in range [-ndim, ndim) made non-negative (0-dim tensors accept -1 and 0); torch's IndexError
+    otherwise."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim

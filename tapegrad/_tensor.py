@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import _dtype as D
-from ._size import Size
+from ._size import Size, wrap_dim
 from ._device import device as _device_cls, CPU
 from .autograd.grad_mode import _state
 from .autograd.engine import run_backward as _run_backward
@@ -54,7 +54,7 @@ class Tensor:
         """The shape as torch.Size, or the length of one dimension."""
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
 
     @property
     def ndim(self) -> int:
@@ -122,7 +122,7 @@ class Tensor:
             strides = _contiguous_strides(self._data.shape)
         if dim is None:
             return strides
-        return strides[_wrap_dim(dim, self._data.ndim)]
+        return strides[wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         a = self._data
@@ -479,12 +479,6 @@ def _contiguous_strides(shape: tuple) -> tuple:
     return tuple(reversed(strides))
 
 
-def _wrap_dim(dim: int, ndim: int) -> int:
-    """A dim in range [-ndim, ndim) made non-negative; torch's IndexError otherwise."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim + n if dim < 0 else dim
 
 
 _new = object.__new__

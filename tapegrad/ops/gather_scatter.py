@@ -18,9 +18,7 @@ def _shape_str(shape: tuple) -> str:
     return "[" + ", ".join(str(int(s)) for s in shape) + "]"
 
 
-def _wrap(dim: int, ndim: int) -> int:
-    from .._tensor import _wrap_dim
-    return _wrap_dim(dim, ndim)
+from .._size import wrap_dim as _wrap  # noqa: E402
 
 
 def _zeros(shape: tuple, dtype: np.dtype) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._size import wrap_dim
 from . import _registry as R
 from ._registry import defop, dispatch, public
 from ._samples import Sample, arr
@@ -13,17 +14,16 @@ from ._samples import Sample, arr
 
 def normalize_dims(dim: Any, ndim: int) -> tuple:
     """dim argument (None, int, or sequence) as a sorted tuple of non-negative axes."""
-    from .._tensor import _wrap_dim
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return tuple(range(ndim))
-        axes = tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+        axes = tuple(sorted(wrap_dim(d, ndim) for d in dim))
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
         return axes
-    return (_wrap_dim(dim, ndim),)
+    return (wrap_dim(dim, ndim),)
 
 
 def _sum_dtype(a: np.ndarray, dtype: Any) -> Any:

@@ -27,10 +27,7 @@ from .reduction import _sum_dtype, expand_reduced, normalize_dims
 _INT64 = np.dtype(np.int64)
 
 
-def wrap_dim(dim: int, ndim: int) -> int:
-    """A single dim made non-negative (0-dim tensors accept -1 and 0); torch's IndexError otherwise."""
-    from .._tensor import _wrap_dim
-    return _wrap_dim(dim, ndim)
+from .._size import wrap_dim  # noqa: E402,F401  (imported from here by other modules)
 
 
 def _const(a: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _dtype as D
+from .._size import wrap_dim
 from ..autograd.grad_mode import _state as _grad_state
 from . import _registry as R
 from ._registry import defop, dispatch, public
@@ -129,12 +130,11 @@ def reshape_as(self: Any, other: Any) -> Any:
 @public("flatten")
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge dims start_dim..end_dim into one."""
-    from .._tensor import _wrap_dim
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
-    s = _wrap_dim(start_dim, len(shape))
-    e = _wrap_dim(end_dim, len(shape))
+    s = wrap_dim(start_dim, len(shape))
+    e = wrap_dim(end_dim, len(shape))
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -146,9 +146,8 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
 @public("unflatten")
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:
     """Split dim into `sizes`."""
-    from .._tensor import _wrap_dim
     shape = input._data.shape
-    d = _wrap_dim(dim, len(shape))
+    d = wrap_dim(dim, len(shape))
     sizes = infer_shape(tuple(sizes), shape[d])
     return view(input, shape[:d] + sizes + shape[d + 1:])
 
@@ -247,9 +246,7 @@ def sum_to_size(self: Any, *size: Any) -> Any:
 
 
 # --- squeeze / unsqueeze ----------------------------------------------------------------
-def _wrap(dim: int, ndim: int) -> int:
-    from .._tensor import _wrap_dim
-    return _wrap_dim(dim, ndim)
+_wrap = wrap_dim
 
 
 def _unsqueeze(self, dim):

@@ -16,9 +16,7 @@ from ._samples import Sample, arr
 from .shape import CAT, PERMUTE, SLICE, _scatter_into_zeros, _shape_str, parse_shape
 
 
-def _wrap(dim: int, ndim: int) -> int:
-    from .._tensor import _wrap_dim
-    return _wrap_dim(dim, ndim)
+from .._size import wrap_dim as _wrap  # noqa: E402
 
 
 def _dims(dims: Any) -> tuple:
