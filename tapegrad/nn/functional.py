@@ -6,7 +6,7 @@ from typing import Any
 
 from .._vmap_state import VM
 from ..autograd._function_vmap import TRANSFORM_DEPTH
-from ..ops._registry import dispatch, OPS
+from ..ops._registry import FUNCTIONS, OPS, dispatch
 
 __all__ = ["binary_cross_entropy_with_logits", "linear", "bilinear"]
 
@@ -49,7 +49,6 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     passed through addmm and viewed back; otherwise matmul then add. Under a torch.func transform
     torch flattens only 3-D inputs, and under vmap it does not use addmm for 2-D ones either.
     """
-    from ..ops import FUNCTIONS
     if bias is None:
         return input.matmul(weight.t())
     if input.dim() == 2 and not VM.active:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
+from .. import _dtype as D
+
 from . import _registry as R
 from ._registry import FUNCTIONS, METHODS, OPS, dispatch
 
@@ -20,7 +24,6 @@ def _method(name: str) -> Callable:
 
 
 def _is_operand(other: Any) -> bool:
-    import numpy as np
     return isinstance(other, (R.Tensor, int, float, bool, complex, np.number, np.bool_))
 
 
@@ -66,8 +69,6 @@ def _rmod(self: Any, other: Any) -> Any:
 
 def _scalar_like(self: Any, value: Any) -> Any:
     """A 0-dim tensor holding `value` as torch wraps a Python number for a reflected operator."""
-    from .. import _dtype as D
-    import numpy as np
     return R._make(np.asarray(value, dtype=D.scalar_dtype(value).numpy), False, None, 0)
 
 

@@ -5,7 +5,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._registry import defop
+from . import _registry as R
+from ._registry import defop, dispatch
 from ._samples import Sample, arr, away, pos, unary
 
 
@@ -32,7 +33,6 @@ SQRT = unary_op("sqrt", np.sqrt, "SqrtBackward0", lambda grad, result: grad / (2
 # sigmoid_backward, tanh_backward), not by a chain of three: one NumPy pass instead of three
 # Python dispatches, and the ops have formulas of their own for double backward.
 def _zeros_of(t: Any) -> Any:
-    from . import _registry as R
     return R._make(np.zeros(t._data.shape, t._data.dtype), False, None, 0)
 
 
@@ -48,7 +48,6 @@ TANH_BACKWARD = defop("tanh_backward", _tanh_backward, node="TanhBackwardBackwar
 
 
 def tanh_backward(grad_output: Any, output: Any) -> Any:
-    from ._registry import dispatch
     return dispatch(TANH_BACKWARD, (grad_output, output))
 
 
@@ -74,7 +73,6 @@ SIGMOID_BACKWARD = defop(
 
 
 def sigmoid_backward(grad_output: Any, output: Any) -> Any:
-    from ._registry import dispatch
     return dispatch(SIGMOID_BACKWARD, (grad_output, output))
 
 
@@ -95,7 +93,6 @@ THRESHOLD_BACKWARD = defop(
 
 
 def threshold_backward(grad_output: Any, self: Any, threshold: float) -> Any:
-    from ._registry import dispatch
     return dispatch(THRESHOLD_BACKWARD, (grad_output, self, threshold))
 
 

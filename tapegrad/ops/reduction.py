@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as D
 from .._size import wrap_dim
 from . import _registry as R
 from ._registry import defop, dispatch, public
@@ -27,7 +28,6 @@ def normalize_dims(dim: Any, ndim: int) -> tuple:
 
 
 def _sum_dtype(a: np.ndarray, dtype: Any) -> Any:
-    from .. import _dtype as D
     if dtype is not None:
         return D.to_numpy(dtype)
     if a.dtype.kind in "biu":
@@ -82,7 +82,6 @@ def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 
 
 def _mean_check(a: np.ndarray, dtype: Any) -> Any:
-    from .. import _dtype as D
     if dtype is not None:
         return D.to_numpy(dtype)
     if a.dtype.kind not in "fc":
