@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _dtype as D
 from . import _registry as R
-from ._inplace import apply_inplace
+from ._inplace import apply_inplace, check_inplace_allowed
 from ._registry import defop, dispatch, public
 from ._samples import Sample, arr, ints
 
@@ -504,7 +504,6 @@ ZERO_ = defop("zero", lambda self: np.zeros_like(self), node="ZeroBackward0", fu
 def zero_(self: Any) -> Any:
     """Fill self with zeros, in place."""
     if not R._state.enabled or not self._requires_grad:
-        from ._inplace import check_inplace_allowed
         check_inplace_allowed(self)
         self._data[...] = 0
         self._version_counter[0] += 1
