@@ -11,7 +11,7 @@ from ._registry import FUNCTIONS, METHODS, OPS, dispatch
 OP_MODULES = [
     "arithmetic", "pointwise", "reduction", "shape", "comparison", "linalg", "_inplace",
     "pointwise_extra", "reduction_extra", "indexing", "shape_extra", "loss", "einsum", "norm", "sorting",
-    "extra_math", "extra_misc",
+    "extra_math", "composites", "extra_misc",
     "nn_conv", "nn_pool", "nn_norm", "nn_loss", "nn_activation", "nn_misc",
 ]
 
