@@ -536,6 +536,9 @@ def fill_inplace_(t: Tensor, values: Any) -> Tensor:
 
 
 from .ops import _registry as _reg  # noqa: E402  (the op table needs the class)
+from .ops import _dispatch as _reg_dispatch  # noqa: E402
 
 _reg.Tensor = Tensor
 _reg._make = make
+_reg_dispatch.Tensor = Tensor  # the hot path reads them as its own globals
+_reg_dispatch._make = make

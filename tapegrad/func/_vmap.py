@@ -44,6 +44,7 @@ import numpy as np
 
 from .._size import Size
 from .._vmap_state import VM
+from ..autograd._forward_dispatch import dispatch_dual as _dispatch_dual
 from ..autograd._forward_state import FW as _FW
 from ..ops import _registry as R
 from ._pytree import tree_flatten, tree_unflatten
@@ -268,7 +269,7 @@ def batched_dispatch(op: Any, args: tuple) -> Any:
                     (vis if seen else masked_lv).add(lv)
     if not vis:
         if _FW.active:  # tangents may be batched: their formulas are ops that batch
-            return R._dispatch_dual(op, args)
+            return _dispatch_dual(op, args)
         VM.active = False
         try:
             return R.dispatch(op, args)
@@ -278,7 +279,7 @@ def batched_dispatch(op: Any, args: tuple) -> Any:
     if _FW.active:  # Note [Forward mode under vmap]
         physical_tangents = _tangent_layouts(args)
         if physical_tangents is None:
-            return R._dispatch_dual(op, args)
+            return _dispatch_dual(op, args)
     VM.active = False
     try:
         union = tuple(sorted(vis, reverse=True))
