@@ -81,6 +81,9 @@ SMALL_OPS = {
     "sigmoid": (lambda L, x, y: x.sigmoid(), 1),
     "view": (lambda L, x, y: x.view(256), 1),
     "index": (lambda L, x, y: x[2:10, 3], 1),
+    "log_softmax": (lambda L, x, y: L.log_softmax(x, 1), 1),
+    "gelu": (lambda L, x, y: L.nn.functional.gelu(x), 1),
+    "mse_loss": (lambda L, x, y: L.nn.functional.mse_loss(x, y), 1),
     "chain10": (lambda L, x, y: chain10(x, y), 10),
 }
 

@@ -22,7 +22,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ..ops import _registry as R
-from ._batch_rules import _full, _lrank, _wrap, align, all_reduction, fold_rule, leading_rule, pointwise
+from ._batch_rules import (_full, _lrank, _wrap, align, all_reduction, dim_expand_rule, fold_rule, leading_rule,
+                           pointwise)
 from ._vmap import BatchedTensor, _Lane, batch_size_of, physical_data, visible_levels
 
 _NONE, _MEAN, _SUM = 0, 1, 2
@@ -640,7 +641,62 @@ def rnn_layer_rule(states: int) -> Callable:
     return rule
 
 
+def pointwise_loss_backward_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """mse/smooth_l1/huber_loss_backward: a reduced grad_output (one per batch element) scaled by
+    the reduction's factor, then the op as an elementwise 'sum' (its numel must be the logical one)."""
+    new = list(args)
+    idx = [i for i in op.tensor_idx if isinstance(args[i], R.Tensor)]
+    rank = max(_lrank(args[i]) for i in idx)
+    for i in idx:
+        if visible_levels(args[i]):
+            new[i] = align(args[i], union, rank)
+    reduction = args[3]
+    if reduction != _NONE:
+        go = new[0]
+        if reduction == _MEAN:
+            n = math.prod(args[1]._data.shape[len(visible_levels(args[1])):])
+            go = go / n if n else go * float("nan")
+        new[0], new[3] = go, _SUM
+    return R.dispatch(op, tuple(new))
+
+
+def nll_backward_rule(op: Any, args: tuple, union: tuple) -> Any:
+    """nll_loss(2d)_backward with an unbatched weight: the batch folds into N, grad_output made
+    per element (a reduced one divided by each batch element's summed target weights for 'mean')."""
+    grad_output, self, target, weight, reduction, ignore_index, total_weight = args
+    if (weight is not None and _batched(weight)) or total_weight is not None:
+        return None
+    lr = _lrank(self)
+    if lr not in ((4,) if op.name == "nll_loss2d_backward" else (1, 2)):
+        return None
+    nb = len(union)
+    sizes = _sizes(union)
+    x, t = _full(self, union), _full(target, union)
+    tshape = t._data.shape
+    g = _full(grad_output, union)
+    if reduction != _NONE:
+        if reduction == _MEAN:
+            tt = t._data.astype(np.int64)
+            ignored = tt == ignore_index
+            safe = np.where(ignored, 0, tt)
+            w = np.ones(tt.shape, x._data.dtype) if weight is None else weight._data.astype(x._data.dtype)[safe]
+            denom = np.where(ignored, 0, w).sum(tuple(range(nb, tt.ndim))).astype(x._data.dtype)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = g / _const(denom)
+        g = g.reshape(sizes + (1,) * (len(tshape) - nb)).expand(*tshape)
+    x2 = x.reshape((-1,) + x._data.shape[nb + 1:]) if lr > 1 else x.reshape(-1, x._data.shape[-1])
+    t2 = t.reshape((-1,) + tshape[nb + 1:]) if lr > 1 else t.reshape(-1)
+    g2 = g.reshape((-1,) + tshape[nb + 1:]) if lr > 1 else g.reshape(-1)
+    out = R.dispatch(op, (g2, x2, t2, weight, _NONE, ignore_index, None))
+    return out.reshape(x._data.shape)
+
+
 NAMED: dict[str, Any] = {
+    "_softmax_backward_data": dim_expand_rule(("grad_output", "output")),
+    "_log_softmax_backward_data": dim_expand_rule(("grad_output", "output")),
+    "mse_loss_backward": pointwise_loss_backward_rule, "smooth_l1_loss_backward": pointwise_loss_backward_rule,
+    "huber_loss_backward": pointwise_loss_backward_rule,
+    "nll_loss_backward": nll_backward_rule, "nll_loss2d_backward": nll_backward_rule,
     "index.Tensor": index_rule, "index_put": index_put_rule, "take": take_rule, "put": put_rule,
     "copy_": _copy_rule, "fill.Tensor": _fill_rule, "fill_.Scalar": _fill_rule, "fill_.Tensor": _fill_rule,
     "masked_fill.Tensor": masked_fill_tensor_rule,

@@ -12,7 +12,10 @@ import numpy as np
 
 from ._registry import defop, dispatch
 from ._samples import Sample, arr, away, unary
+from ..autograd.grad_mode import _state
 from .comparison import where
+from .nn_activation_backward import (elu_backward, gelu_backward, hardsigmoid_backward, hardswish_backward,
+                                     log_sigmoid_backward, mish_backward, silu_backward)
 from .pointwise import _zeros_of, threshold_backward
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -120,12 +123,9 @@ def _elu(self, alpha=1.0, scale=1.0, input_scale=1.0):
     return _as(self, scale * np.where(self > 0, self, neg))
 
 
-def _elu_grad(grad, self, alpha, scale, input_scale):
-    neg = (self.clamp(max=0) * input_scale).exp() * (alpha * scale * input_scale)
-    return where(self > 0, grad * scale, grad * neg)
-
-
-ELU = _act("elu", _elu, "EluBackward0", {"self": _elu_grad},
+ELU = _act("elu", _elu, "EluBackward0",
+           {"self": lambda grad, self, alpha, scale, input_scale: elu_backward(grad, alpha, scale, input_scale, False,
+                                                                              self)},
            samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.5, 1.2, 0.8), Sample(away()),
                                  Sample(away(0, 2))]))
 
@@ -136,8 +136,8 @@ def _celu(self, alpha=1.0):
     return _elu(self, alpha, 1.0, 1.0 / alpha)
 
 
-CELU = _act("celu", _celu, "CeluBackward0", {"self": lambda grad, self, alpha: _elu_grad(grad, self, alpha, 1.0,
-                                                                                       1.0 / alpha)},
+CELU = _act("celu", _celu, "CeluBackward0",
+            {"self": lambda grad, self, alpha: elu_backward(grad, alpha, 1.0, 1.0 / alpha, False, self)},
             samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 0.7), Sample(away())]))
 
 
@@ -155,18 +155,8 @@ def _gelu(self, approximate="none"):
     return _as(self, 0.5 * self * (1 + _erf_array(self / math.sqrt(2.0))))
 
 
-def _gelu_grad(grad, self, approximate):
-    if approximate == "tanh":
-        x2 = self * self
-        t = ((self + x2 * self * _GELU_C) * _SQRT_2_OVER_PI).tanh()
-        d = (t + 1) * 0.5 + self * (1 - t * t) * (x2 * (3 * _GELU_C) + 1) * (0.5 * _SQRT_2_OVER_PI)
-        return grad * d
-    cdf = ((self / math.sqrt(2.0)).erf() + 1) * 0.5
-    pdf = (self * self * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
-    return grad * (cdf + self * pdf)
-
-
-GELU = _act("gelu", _gelu, "GeluBackward0", {"self": _gelu_grad},
+GELU = _act("gelu", _gelu, "GeluBackward0",
+            {"self": lambda grad, self, approximate: gelu_backward(grad, self, approximate)},
             samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(5), approximate="tanh"), Sample(arr()),
                                   Sample(arr(0, 2))]))
 
@@ -176,8 +166,15 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-SILU = _act("silu", lambda self: _as(self, self * _sigmoid_array(self)), "SiluBackward0",
-            {"self": lambda grad, self: grad * (self.sigmoid() * (self * (1 - self.sigmoid()) + 1))},
+def _silu_grad(grad, self):
+    # torch: silu_backward under a plain backward, a composite (MulBackward0) when grad mode is on
+    if not _state.enabled:
+        return silu_backward(grad, self)
+    s = self.sigmoid()
+    return grad * (s * (self * (1 - s) + 1))
+
+
+SILU = _act("silu", lambda self: _as(self, self * _sigmoid_array(self)), "SiluBackward0", {"self": _silu_grad},
             samples=unary())
 
 
@@ -186,6 +183,9 @@ def _softplus_array(x: np.ndarray) -> np.ndarray:
 
 
 def _mish_grad(grad, self):
+    # as silu: mish_backward under a plain backward, a composite when grad mode is on
+    if not _state.enabled:
+        return mish_backward(grad, self)
     tsp = _softplus_t(self).tanh()
     return grad * (tsp + self * self.sigmoid() * (1 - tsp * tsp))
 
@@ -199,17 +199,22 @@ MISH = _act("mish", lambda self: _as(self, self * np.tanh(_softplus_array(self))
 
 # torch's backward multiplies by the float32 constant 1/6, also in float64
 _ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))
+
+
+def _hardsigmoid_grad(grad, self):
+    # hardsigmoid_backward has no derivative in torch (its create_graph gradient records NotImplemented);
+    # tapegrad runs the fused op under a plain backward only and keeps a differentiable composite otherwise
+    if not _state.enabled:
+        return hardsigmoid_backward(grad, self)
+    return grad * ((self > -3) & (self < 3)) * _ONE_SIXTH_F32
+
+
 HARDSIGMOID = _act("hardsigmoid", lambda self: _as(self, np.clip(self + 3, 0, 6) / 6), "HardsigmoidBackward0",
-                   {"self": lambda grad, self: grad * ((self > -3) & (self < 3)) * _ONE_SIXTH_F32})
-
-
-def _hardswish_grad(grad, self):
-    mid = (self >= -3) & (self <= 3)
-    return where(mid, grad * (self / 3 + 0.5), grad * (self > 3))
+                   {"self": _hardsigmoid_grad})
 
 
 HARDSWISH = _act("hardswish", lambda self: _as(self, self * np.clip(self + 3, 0, 6) / 6), "HardswishBackward0",
-                 {"self": _hardswish_grad})
+                 {"self": lambda grad, self: hardswish_backward(grad, self)})
 
 
 def _softplus(self, beta=1.0, threshold=20.0):
@@ -252,7 +257,7 @@ GLU = _act("glu", _glu, "GluBackward0", {"self": _glu_grad},
            samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(4, 3), 0), Sample(arr(2))]))
 
 LOG_SIGMOID = _act("log_sigmoid", lambda self: _as(self, -_softplus_array(-self)), "LogSigmoidBackward0",
-                   {"self": lambda grad, self: grad * (-self).sigmoid()}, samples=unary())
+                   {"self": lambda grad, self: log_sigmoid_backward(grad, self)}, samples=unary())
 
 SOFTSHRINK = _act("softshrink", lambda self, lambd=0.5: _as(self, np.where(self > lambd, self - lambd,
                                                                          np.where(self < -lambd, self + lambd, 0))),

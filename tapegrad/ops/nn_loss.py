@@ -13,6 +13,8 @@ from . import _registry as R
 from ._nn_args import MEAN, NONE, SUM, reduce_array, reduce_grad
 from ._registry import defop
 from ._samples import Sample, arr, ints
+from .nn_loss_backward import (NLL_LOSS2D_BACKWARD, NLL_LOSS_BACKWARD, huber_loss_backward, mse_loss_backward,
+                               nll_loss_backward, smooth_l1_loss_backward)
 
 
 def _loss_samples(extra: tuple = ()) -> Any:
@@ -34,25 +36,13 @@ def _mse(self, target, reduction=MEAN):
     return reduce_array(d * d, reduction)
 
 
-def _pointwise_grad(grad: Any, self: Any, target: Any, reduction: int, own: Any) -> Any:
-    """Gradient of the reduction for a pointwise loss of self and target. torch's backward divides
-    a mean by the numel of the input it differentiates, not of the broadcast result."""
-    shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(target.shape)))
-    if reduction == MEAN:
-        n = own.numel()
-        return grad.expand(shape) / n if n else grad.expand(shape) * float("nan")
-    return reduce_grad(grad, shape, reduction)
-
-
-def _mse_grad(sign: int) -> Any:
-    def formula(grad, self, target, reduction):
-        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
-        return g * (2 * sign) * (self - target)
-    return formula
-
-
+# Note [Loss backward ops] (nn_loss_backward.py): the gradient in `target` is the same op with
+# self and target swapped, as torch's
 MSE_LOSS = defop("mse_loss", _mse, node="MseLossBackward0", method=False, function=False, promote="common",
-                 grads={"self": _mse_grad(1), "target": _mse_grad(-1)}, samples=_loss_samples(),
+                 grads={"self": lambda grad, self, target, reduction: mse_loss_backward(grad, self, target, reduction),
+                        "target": lambda grad, self, target, reduction: mse_loss_backward(grad, target, self,
+                                                                                          reduction)},
+                 samples=_loss_samples(),
                  jvps={"self": lambda self_t, self, target, reduction:
                        _reduce_tangent(2 * (self - target) * self_t, reduction),
                        "target": lambda target_t, self, target, reduction:
@@ -72,17 +62,12 @@ def _smooth_l1(self, target, reduction=MEAN, beta=1.0):
     return reduce_array(loss.astype(self.dtype, copy=False), reduction)
 
 
-def _smooth_l1_grad(sign: int) -> Any:
-    def formula(grad, self, target, reduction, beta):
-        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
-        d = self - target
-        slope = d.sign() if beta == 0 else (d / beta).clamp(-1, 1)
-        return g * slope if sign > 0 else -(g * slope)
-    return formula
-
-
 SMOOTH_L1_LOSS = defop("smooth_l1_loss", _smooth_l1, node="SmoothL1LossBackward0", method=False, function=False,
-                       promote="common", grads={"self": _smooth_l1_grad(1), "target": _smooth_l1_grad(-1)},
+                       promote="common",
+                       grads={"self": lambda grad, self, target, reduction, beta:
+                              smooth_l1_loss_backward(grad, self, target, reduction, beta),
+                              "target": lambda grad, self, target, reduction, beta:
+                              smooth_l1_loss_backward(grad, target, self, reduction, beta)},
                        samples=_loss_samples((0.7,)))
 
 
@@ -94,16 +79,12 @@ def _huber(self, target, reduction=MEAN, delta=1.0):
     return reduce_array(loss.astype(self.dtype, copy=False), reduction)
 
 
-def _huber_grad(sign: int) -> Any:
-    def formula(grad, self, target, reduction, delta):
-        g = _pointwise_grad(grad, self, target, reduction, self if sign > 0 else target)
-        slope = (self - target).clamp(-delta, delta)
-        return g * slope if sign > 0 else -(g * slope)
-    return formula
-
-
 HUBER_LOSS = defop("huber_loss", _huber, node="HuberLossBackward0", method=False, function=False, promote="common",
-                   grads={"self": _huber_grad(1), "target": _huber_grad(-1)}, samples=_loss_samples((1.3,)))
+                   grads={"self": lambda grad, self, target, reduction, delta:
+                          huber_loss_backward(grad, self, target, reduction, delta),
+                          "target": lambda grad, self, target, reduction, delta:
+                          huber_loss_backward(grad, target, self, reduction, delta)},
+                   samples=_loss_samples((1.3,)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,19 +136,12 @@ def _nll_common(self, target, weight, reduction, ignore_index):
         return (total / w.sum()).astype(x.dtype)
 
 
-def _nll_grad(grad, self_shape, target, weight, reduction, ignore_index):
-    dt = grad._data.dtype
-    proto = np.empty(self_shape, dt)
-    x, safe, w = _nll_parts(proto, target._data, None if weight is None else weight._data, ignore_index)
-    if reduction == MEAN:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = w / w.sum()
-    mask = np.zeros(x.shape, dt)
-    np.put_along_axis(mask, safe[:, None], -w[:, None], axis=1)
-    mask = R._make(mask.reshape(self_shape), False, None, 0)
-    if reduction == NONE and len(self_shape) > 1:
-        grad = grad.unsqueeze(1)
-    return grad * mask
+def _nll_grad(grad, self, target, weight, reduction, ignore_index):
+    return nll_loss_backward(NLL_LOSS_BACKWARD, grad, self, target, weight, reduction, ignore_index)
+
+
+def _nll2d_grad(grad, self, target, weight, reduction, ignore_index):
+    return nll_loss_backward(NLL_LOSS2D_BACKWARD, grad, self, target, weight, reduction, ignore_index)
 
 
 def _nll_samples():
@@ -191,7 +165,7 @@ def _nll2d(self, target, weight=None, reduction=MEAN, ignore_index=-100):
 
 
 NLL_LOSS2D = defop("nll_loss2d", _nll2d, node="NllLoss2DBackward0", method=False, function=False,
-                   tensors=("self", "target", "weight"), inputs=("self",), grads={"self": _nll_grad},
+                   tensors=("self", "target", "weight"), inputs=("self",), grads={"self": _nll2d_grad},
                    samples=lambda: iter([Sample(arr(2, 3, 2, 2), ints(2, 2, 2, high=3)),
                                          Sample(arr(1, 3, 2, 3), ints(1, 2, 3, high=3), arr(3, low=0.1), 0),
                                          Sample(arr(2, 2, 1, 2), np.array([[[0, -100]], [[1, 1]]]), None, 1)]))

@@ -1,5 +1,5 @@
 """Reductions beyond sum/mean: prod, max/min/amax/amin/argmax/argmin, var/std, logsumexp, cumsum/cumprod,
-vector norms, softmax/log_softmax. Sorting and order statistics live in `sorting.py` (imported below).
+vector norms. softmax/log_softmax live in `softmax.py`; sorting and order statistics live in `sorting.py` (imported below).
 
 Note [Selecting reductions]
 Ops that pick one element per slice (max(dim), median(dim), kthvalue, mode) send the gradient to
@@ -554,68 +554,6 @@ CUMPROD = defop("cumprod", _cumulative(np.cumprod), node="CumprodBackward0", gra
                 samples=_cumulative_samples)
 
 
-# ---------------------------------------------------------------------------------------
-# softmax, log_softmax
-
-def _softmax_forward(name: str, log: bool) -> Any:
-    def forward(self, dim):
-        a, axis = _one_dim(self, dim)
-        if a.dtype.kind not in "fc":
-            kernel = f"{name}_lastdim_kernel_impl" if axis == a.ndim - 1 else f"{name}_kernel_impl"
-            raise NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(a)}\'')
-        if a.size == 0:
-            return self.copy()
-        m = np.max(a, axis=axis, keepdims=True)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            shifted = a - m
-            e = np.exp(shifted)
-            s = np.sum(e, axis=axis, keepdims=True)
-            out = shifted - np.log(s) if log else e / s
-        return out.reshape(self.shape)
-    return forward
-
-
-def _softmax_backward(grad, result, dim):
-    return result * (grad - (grad * result).sum(dim, keepdim=True))
-
-
-def _log_softmax_backward(grad, result, dim):
-    return grad - result.exp() * grad.sum(dim, keepdim=True)
-
-
-def _softmax_samples():
-    yield Sample(arr(3, 4), 1)
-    yield Sample(arr(2, 3, 4), 0)
-    yield Sample(arr(), 0)
-    yield Sample(arr(0, 3), 1)
-    yield Sample(arr(3, 4) * 40, -1)
-
-
-SOFTMAX = defop("softmax.int", _softmax_forward("softmax", False), node="SoftmaxBackward0", function=False,
-                method=False, grads={"self": _softmax_backward}, samples=_softmax_samples,
-                jvps={"self": lambda self_t, dim, result: result * (self_t - (result * self_t).sum(dim, keepdim=True))})
-LOG_SOFTMAX = defop("log_softmax.int", _softmax_forward("log_softmax", True), node="LogSoftmaxBackward0",
-                    function=False, method=False, grads={"self": _log_softmax_backward}, samples=_softmax_samples,
-                    jvps={"self": lambda self_t, dim, result: self_t - (result.exp() * self_t).sum(dim, keepdim=True)})
-
-
-def _with_dtype(input: Any, dtype: Any) -> Any:
-    if dtype is not None and input.dtype != dtype:
-        return input.to(dtype)
-    return input
-
-
-@public("softmax")
-def softmax(input: Any, dim: int, dtype: Any = None) -> Any:
-    """exp(x) / sum(exp(x)) along dim, computed in `dtype` when given."""
-    return dispatch(SOFTMAX, (_with_dtype(input, dtype), dim))
-
-
-@public("log_softmax")
-def log_softmax(input: Any, dim: int, dtype: Any = None) -> Any:
-    """x - logsumexp(x) along dim, computed in `dtype` when given."""
-    return dispatch(LOG_SOFTMAX, (_with_dtype(input, dtype), dim))
-
-
 from . import norm as _norm  # noqa: E402,F401  (vector norms)
 from . import sorting as _sorting  # noqa: E402,F401  (sort, topk, median...)
+from . import softmax as _softmax  # noqa: E402,F401  (softmax, log_softmax and their backward ops)

@@ -109,3 +109,90 @@ def test_linear_graph_under_func_transforms(shape):
                 func.grad(lambda t: (F.linear(t, W, b) ** 2).sum())(xin).grad_fn.name(),
                 func.vmap(lambda t: F.linear(t, W, b))(xin.unsqueeze(0)).grad_fn.name())
     assert names(tapegrad) == names(torch)
+
+
+def _double_backward(lib, fn, data, seed=2):
+    """(grad_fn name and requires_grad of the create_graph gradient, second derivatives in the input
+    and in the output's gradient, the third derivative in the input)."""
+    rng = np.random.RandomState(seed)
+    a = lib.from_numpy(data.copy()).requires_grad_()
+    out = fn(lib, a)
+    v = lib.from_numpy(rng.uniform(-1, 1, tuple(out.shape))).requires_grad_()
+    g, = lib.autograd.grad(out, a, v, create_graph=True)
+    w = lib.from_numpy(rng.uniform(-1, 1, tuple(g.shape)))
+    ga, gv = lib.autograd.grad((g * g * w).sum(), (a, v), create_graph=True)
+    ggg, = lib.autograd.grad((ga * w).sum(), a, allow_unused=True)
+    return ((g.grad_fn.name(), g.requires_grad), ga.detach().numpy(), gv.detach().numpy(),
+            None if ggg is None else ggg.numpy())
+
+
+FUSED = [("elu", {}, "EluBackwardBackward0"), ("elu", {"alpha": 0.5}, "EluBackwardBackward0"),
+         ("selu", {}, "EluBackwardBackward0"), ("celu", {"alpha": 0.7}, "EluBackwardBackward0"),
+         ("gelu", {}, "GeluBackwardBackward0"), ("gelu", {"approximate": "tanh"}, "GeluBackwardBackward0"),
+         ("logsigmoid", {}, "LogSigmoidBackwardBackward0"), ("hardswish", {}, "HardswishBackwardBackward0"),
+         ("softmax", {"dim": 1}, "SoftmaxBackwardDataBackward0"), ("softmax", {"dim": 0}, "SoftmaxBackwardDataBackward0"),
+         ("log_softmax", {"dim": 1}, "LogSoftmaxBackwardDataBackward0"),
+         ("log_softmax", {"dim": -2}, "LogSoftmaxBackwardDataBackward0"), ("softmin", {"dim": 1}, "NegBackward0"),
+         ("silu", {}, "MulBackward0"), ("mish", {}, "MulBackward0")]
+
+
+@pytest.mark.parametrize("name,kw,node", FUSED)
+def test_gradient_made_by_backward_op(name, kw, node):
+    """The create_graph gradient of an activation is torch's backward op (its grad_fn name, requiring
+    grad), differentiable again in the input and in the output's gradient, to any order, as torch's."""
+    data = x(3, 4) * 2
+    fn = lambda lib, a: getattr(lib.nn.functional, name)(a, **kw)  # noqa: E731
+    mine, theirs = _double_backward(tapegrad, fn, data), _double_backward(torch, fn, data)
+    assert mine[0] == theirs[0] == (node, True)
+    for a, b in zip(mine[1:], theirs[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name,kw", [("softmax", {"dim": 0}), ("log_softmax", {"dim": 0}), ("gelu", {}),
+                                     ("elu", {}), ("logsigmoid", {})])
+def test_gradient_of_0dim_and_empty_inputs(name, kw):
+    for data in (np.array(0.7), np.zeros((0, 3))):
+        fn = lambda lib, a: getattr(lib.nn.functional, name)(a, **kw)  # noqa: E731
+        mine, theirs = _double_backward(tapegrad, fn, data), _double_backward(torch, fn, data)
+        assert mine[0] == theirs[0]
+        for a, b in zip(mine[1:], theirs[1:]):
+            np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["elu", "celu", "selu"])
+def test_inplace_elu_second_derivative(name):
+    def fn(lib, a):
+        b = a * 1
+        getattr(lib.nn.functional, name)(b, inplace=True)
+        return b
+    data = x(3, 4) * 2
+    mine, theirs = _double_backward(tapegrad, fn, data), _double_backward(torch, fn, data)
+    for a, b in zip(mine[1:], theirs[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["silu_backward", "mish_backward", "hardsigmoid_backward"])
+def test_backward_ops_torch_does_not_differentiate(name):
+    """silu/mish/hardsigmoid_backward (run by a plain backward) give torch's values; torch records
+    NotImplemented for their own derivative, so the op table does not compare that with torch."""
+    from tapegrad.ops import OPS
+    g, a = x(3, 5), np.concatenate([x(3, 4) * 3, np.array([[-3.0], [3.0], [0.0]])], 1)
+    mine = OPS[name].callable(tapegrad.from_numpy(g.copy()), tapegrad.from_numpy(a.copy()))
+    theirs = getattr(torch.ops.aten, name)(torch.from_numpy(g.copy()), torch.from_numpy(a.copy()))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    for dtype in ("float32", "float64"):
+        for lib in (tapegrad, torch):
+            t = lib.from_numpy(a.astype(dtype)).requires_grad_()
+            getattr(lib.nn.functional, name[:-len("_backward")])(t).sum().backward()
+            if lib is tapegrad:
+                got = t.grad.numpy()
+            else:
+                assert got.dtype == t.grad.numpy().dtype
+                np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_plain_backward_records_nothing():
+    a = tapegrad.randn(3, 4, requires_grad=True)
+    F = tapegrad.nn.functional
+    (F.gelu(a) + F.log_softmax(a, 1) + F.elu(a) + F.silu(a)).sum().backward()
+    assert a.grad.grad_fn is None and not a.grad.requires_grad

@@ -158,3 +158,90 @@ def test_legacy_size_average_warns():
     with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
         out = tapegrad.nn.functional.mse_loss(tapegrad.ones(2), tapegrad.zeros(2), size_average=False)
     assert out.item() == 2.0
+
+
+def _loss_double_backward(lib, fn, arrays, seed=3):
+    """(grad_fn names and requires_grad of the create_graph gradients, second derivatives in the
+    inputs and in the loss's gradient)."""
+    rng = np.random.RandomState(seed)
+    ts = [lib.from_numpy(a.copy()).requires_grad_(a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+          for a in arrays]
+    diff = [t for t in ts if isinstance(t, lib.Tensor) and t.requires_grad]
+    out = fn(lib, *ts)
+    v = lib.from_numpy(rng.uniform(-1, 1, tuple(out.shape))).requires_grad_()
+    gs = lib.autograd.grad(out, diff, v, create_graph=True)
+    total = sum((g * g * lib.from_numpy(rng.uniform(-1, 1, tuple(g.shape)))).sum() for g in gs)
+    seconds = lib.autograd.grad(total, diff + [v], allow_unused=True)
+    return ([(g.grad_fn.name(), g.requires_grad) for g in gs],
+            [None if s is None else s.numpy() for s in seconds])
+
+
+def _check_double_backward(fn, *arrays):
+    (n1, s1), (n2, s2) = _loss_double_backward(tapegrad, fn, arrays), _loss_double_backward(torch, fn, arrays)
+    assert n1 == n2
+    for a, b in zip(s1, s2):
+        if a is None or b is None:
+            assert a is None and b is None
+            continue
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    return n1
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kw,node", [("mse_loss", {}, "MseLossBackwardBackward0"),
+                                          ("smooth_l1_loss", {"beta": 0.8}, "SmoothL1LossBackwardBackward0"),
+                                          ("huber_loss", {"delta": 0.9}, "HuberLossBackwardBackward0")])
+def test_pointwise_loss_gradient_made_by_backward_op(name, kw, node, reduction):
+    """The create_graph gradients (in input and target) are torch's `<loss>_backward` op, and their
+    derivatives (in input, target and the loss's gradient) are torch's."""
+    fn = lambda lib, a, b: getattr(F(lib), name)(a, b, reduction=reduction, **kw)  # noqa: E731
+    names = _check_double_backward(fn, x(3, 4), x(3, 4))
+    assert names == [(node, True), (node, True)]
+    _check_double_backward(fn, np.array(0.3), np.array(-0.4))
+    _check_double_backward(fn, np.zeros((0, 2)), np.zeros((0, 2)))
+
+
+def test_mse_loss_broadcast_second_derivative_as_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the target-size warning, in both libraries
+        _check_double_backward(lambda lib, a, b: F(lib).mse_loss(a, b), x(3, 1), x(4))
+
+
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 2},
+                                {"weight": "w"}, {"weight": "w", "reduction": "none"}])
+def test_nll_loss_gradient_made_by_backward_op(kw):
+    target = np.array([1, 2, 0, 2])
+    w = np.array([0.3, 1.2, 0.7])
+
+    def fn(lib, a):
+        opts = dict(kw)
+        if "weight" in opts:
+            opts["weight"] = lib.from_numpy(w.copy())
+        return F(lib).nll_loss(a.log_softmax(1), lib.from_numpy(target.copy()), **opts)
+    names = _check_double_backward(fn, x(4, 3))
+    assert names == [("LogSoftmaxBackwardDataBackward0", True)]
+    names = _check_double_backward(lambda lib, a: F(lib).nll_loss(a, lib.from_numpy(target.copy())), x(4, 3))
+    assert names == [("NllLossBackwardBackward0", True)]
+
+
+def test_nll_loss_spatial_and_1d_gradients():
+    t4 = RNG.randint(0, 3, (2, 2, 2))
+    names = _check_double_backward(lambda lib, a: F(lib).nll_loss(a, lib.from_numpy(t4.copy()), reduction="none"),
+                                   x(2, 3, 2, 2))
+    assert names == [("NllLoss2DBackwardBackward0", True)]
+    _check_double_backward(lambda lib, a: F(lib).nll_loss(a, lib.from_numpy(np.array(1))), x(3))
+    t3 = RNG.randint(0, 3, (2, 4))
+    _check_double_backward(lambda lib, a: F(lib).nll_loss(a, lib.from_numpy(t3.copy())), x(2, 3, 4))
+
+
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"reduction": "sum", "ignore_index": 0}])
+def test_cross_entropy_gradient_is_log_softmax_backward(kw):
+    target = np.array([1, 2, 0])
+    names = _check_double_backward(lambda lib, a: F(lib).cross_entropy(a, lib.from_numpy(target.copy()), **kw),
+                                   x(3, 4))
+    assert names == [("LogSoftmaxBackwardDataBackward0", True)]
+
+
+def test_cross_entropy_with_probabilities_second_derivatives():
+    names = _check_double_backward(lambda lib, a, b: F(lib).cross_entropy(a, b.softmax(1)), x(3, 4), x(3, 4))
+    assert names == [("LogSoftmaxBackwardDataBackward0", True), ("SoftmaxBackwardDataBackward0", True)]

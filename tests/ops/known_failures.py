@@ -80,3 +80,16 @@ KNOWN_FAILURES[("embedding", "gradcheck", 2)] = ("scale_grad_by_freq: torch (and
                                                  "inverse frequencies by design, which is not the derivative")
 KNOWN_FAILURES[("_embedding_bag_impl", "gradcheck", 4)] = ("scale_grad_by_freq: the gradient is scaled by inverse "
                                                              "frequencies by design, which is not the derivative")
+
+KNOWN_FAILURES[("mse_loss", "gradgradcheck", 4)] = (
+    "broadcast self and target: torch's derivative of mse_loss_backward in target divides a mean by target's "
+    "numel (tapegrad follows torch: the values agree), which is not the derivative")
+
+# --- backward ops of the activations and losses (ops/softmax.py, nn_activation_backward.py, nn_loss_backward.py)
+NO_TORCH_COUNTERPART.update({
+    **{name: "torch gives aten::" + name + " no derivative (NotImplemented; its forward AD raises too): tapegrad "
+             "runs it under a plain backward only (with grad mode on, the activation's formula is a composite, "
+             "as torch's for silu and mish), and gives it the exact derivative (gradcheck, gradgradcheck); its "
+             "values are compared with torch's in tests/nn/test_functional_activation.py"
+       for name in ("silu_backward", "mish_backward", "hardsigmoid_backward")},
+})
