@@ -85,7 +85,8 @@ class Node:
 
     # torch's vocabulary ---------------------------------------------------------------
     def name(self) -> str:
-        return type(self).__name__
+        n = type(self).__name__
+        return "torch::autograd::NotImplemented" if n == "NotImplemented" else n
 
     @property
     def next_functions(self) -> tuple:

@@ -516,7 +516,7 @@ _POINTWISE_NAMES = {"eq", "ne", "lt", "le", "gt", "ge", "isnan", "isinf", "isfin
                     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
                     "bitwise_xor", "bitwise_not", "floor_divide.impl", "pow.Tensor_Scalar", "clamp", "clamp_min",
                     "clamp_max", "logit", "hardtanh", "leaky_relu", "elu", "celu", "gelu", "threshold",
-                    "softplus", "hardshrink", "softshrink"}
+                    "softplus", "hardshrink", "softshrink", "remainder.Scalar_Tensor"}
 _NO_RULE = {"_view_scatter", "as_strided", "as_strided_backward"}
 
 

@@ -164,6 +164,21 @@ REMAINDER_SCALAR = defop("remainder.Scalar", _remainder, node="RemainderBackward
                          function=False, method=False, inputs=("self",), tensors=("self", "other"),
                          grads={"self": lambda grad: grad}, samples=_scalar_samples,
                          jvps={"self": "pointwise"})
+def _no_remainder_derivative(grad: Any) -> Any:
+    raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+def _no_remainder_tangent(other_t: Any) -> Any:
+    raise NotImplementedError("Trying to use forward AD with aten::remainder that does not support it.")
+
+
+# torch.remainder(number, tensor) (and number % tensor): torch has no derivative for it and records a
+# NotImplemented node whose backward raises.
+REMAINDER_SCALAR_TENSOR = defop(
+    "remainder.Scalar_Tensor", _remainder, node="NotImplemented", promote="common", function=False, method=False,
+    inputs=("other",), tensors=("self", "other"), grads={"other": _no_remainder_derivative},
+    samples=lambda: iter([Sample(5.0, pos(3, 2)), Sample(-2.5, pos()), Sample(3.0, pos(0, 2))]),
+    jvps={"other": _no_remainder_tangent})
 FMOD = defop("fmod.Tensor", _fmod, node="FmodBackward1", promote="common", function=False, method=False,
              grads={"self": lambda grad: grad,
                     "other": lambda grad, self, other: -grad * _rounded_quotient(self, other, "trunc")},
@@ -181,7 +196,9 @@ _INPLACE = {op.name: make_inplace(op, op.name.split(".")[0] + "_")
 @public("remainder")
 def remainder(input: Any, other: Any) -> Any:
     """torch.remainder: the modulus with the sign of the divisor (Python's %)."""
-    return dispatch(REMAINDER if _is_tensor(other) or not _is_tensor(input) else REMAINDER_SCALAR, (input, other))
+    if not _is_tensor(input):
+        return dispatch(REMAINDER_SCALAR_TENSOR, (input, other))
+    return dispatch(REMAINDER if _is_tensor(other) else REMAINDER_SCALAR, (input, other))
 
 
 @public("remainder_", function=False)

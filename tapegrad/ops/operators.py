@@ -64,7 +64,7 @@ def _rfloordiv(self: Any, other: Any) -> Any:
 def _rmod(self: Any, other: Any) -> Any:
     if not _is_operand(other):
         return NotImplemented
-    return FUNCTIONS["remainder"](_scalar_like(self, other), self)
+    return FUNCTIONS["remainder"](other.item() if isinstance(other, np.generic) else other, self)
 
 
 def _scalar_like(self: Any, value: Any) -> Any:

@@ -22,6 +22,9 @@ KNOWN_FAILURES: dict[tuple, str] = {
     **{(name, check): "torch records NotImplemented for scatter with `reduce`: its backward raises "
                       "'derivative for aten::scatter is not implemented', as tapegrad's does"
        for name in ("scatter.reduce", "scatter.value_reduce") for check in ("grad", "gradcheck", "gradgradcheck")},
+    **{("remainder.Scalar_Tensor", check): "torch records NotImplemented for remainder(number, tensor): its backward "
+                                           "raises 'derivative for aten::remainder is not implemented', as tapegrad's does"
+       for check in ("grad", "gradcheck", "gradgradcheck")},
 }
 
 NO_TORCH_COUNTERPART: dict[str, str] = {

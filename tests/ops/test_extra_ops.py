@@ -385,3 +385,19 @@ def _view_program(L: Any) -> list:
 
 def test_inplace_shape_methods_on_views_match_torch() -> None:
     assert _view_program(tapegrad) == _view_program(torch)
+
+
+def test_number_mod_tensor_records_not_implemented_as_torch() -> None:
+    tg = tapegrad
+    torch = pytest.importorskip("torch")
+    got = []
+    for L in (tg, torch):
+        t = L.tensor([1.5, 2.5], requires_grad=True)
+        r = 5.0 % t
+        out = [r.tolist(), str(r.dtype), r.grad_fn.name(), repr(r).split("grad_fn=")[1]]
+        with pytest.raises(RuntimeError) as info:
+            r.sum().backward()
+        out.append(str(info.value))
+        out += [L.remainder(5, L.tensor([2, 3])).tolist(), (7 % L.tensor([2, 3])).dtype == L.int64]
+        got.append(out)
+    assert got[0] == got[1]
