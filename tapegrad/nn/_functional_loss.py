@@ -18,6 +18,8 @@ __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "c
 
 
 def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    if size_average is None and reduce is None:  # the common case, without the import
+        return reduction
     from .functional import _legacy_reduction
     return _legacy_reduction(size_average, reduce, reduction)
 
@@ -32,7 +34,7 @@ def _apply(loss: Any, reduction: str) -> Any:
 
 
 def _warn_size(input: Any, target: Any) -> None:
-    if target.size() != input.size():
+    if target._data.shape != input._data.shape:
         warnings.warn(f"Using a target size ({target.size()}) that is different to the input size ({input.size()}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", UserWarning, stacklevel=3)
@@ -44,7 +46,7 @@ def _tg() -> Any:
 
 
 def _broadcast(input: Any, target: Any) -> tuple:
-    if input.shape == target.shape:
+    if input._data.shape == target._data.shape:
         return input, target
     shape = _tg().broadcast_shapes(input.shape, target.shape)
     return input.expand(shape), target.expand(shape)

@@ -35,9 +35,10 @@ def reduce_array(loss: np.ndarray, reduction: int) -> np.ndarray:
     if reduction == NONE:
         return loss
     if reduction == SUM:
-        return np.sum(loss)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.mean(loss) if loss.size else np.array(np.nan, loss.dtype)
+        return np.add.reduce(loss, axis=None)
+    if not loss.size:
+        return np.array(np.nan, loss.dtype)
+    return np.add.reduce(loss, axis=None) / loss.size  # np.mean's arithmetic, without its Python layers
 
 
 def reduce_grad(grad: Any, shape: Sequence[int], reduction: int) -> Any:
