@@ -106,12 +106,19 @@ def _nll_parts(self: np.ndarray, target: np.ndarray, weight: Any, ignore_index: 
         raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
                            f"weight tensor of shape: [{', '.join(map(str, weight.shape))}]")
     ignored = t == ignore_index
-    bad = ~ignored & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
+    out_of_range = (t < 0) | (t >= c)
+    if out_of_range.any():
+        bad = out_of_range & ~ignored
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds.")
+    if not ignored.any():  # the common case: every target counts
+        w = np.ones(t.shape, x.dtype) if weight is None else weight.astype(x.dtype, copy=False)[t]
+        return x, t, w
     safe = np.where(ignored, 0, t)
-    w = np.ones(t.shape, x.dtype) if weight is None else weight.astype(x.dtype, copy=False)[safe]
-    w = np.where(ignored, 0, w).astype(x.dtype, copy=False)
+    if weight is None:
+        w = (~ignored).astype(x.dtype)
+    else:
+        w = np.where(ignored, 0, weight.astype(x.dtype, copy=False)[safe]).astype(x.dtype, copy=False)
     return x, safe, w
 
 
@@ -125,15 +132,14 @@ def _nll(self, target, weight=None, reduction=MEAN, ignore_index=-100):
 
 def _nll_common(self, target, weight, reduction, ignore_index):
     x, safe, w = _nll_parts(self, target, weight, ignore_index)
-    picked = np.take_along_axis(x, safe[:, None], axis=1)[:, 0]
+    picked = np.take_along_axis(x, safe[:, None], axis=1)[:, 0] if x.ndim > 2 else x[np.arange(len(safe)), safe]
     loss = -(w * picked)
     if reduction == NONE:
         return loss if self.ndim > 1 else loss.reshape(())
     total = loss.sum()
     if reduction == SUM:
         return total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / w.sum()).astype(x.dtype)
+    return (total / w.sum()).astype(x.dtype)  # 0/0 when every target is ignored: nan, as torch
 
 
 def _nll_grad(grad, self, target, weight, reduction, ignore_index):

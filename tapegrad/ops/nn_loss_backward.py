@@ -152,11 +152,14 @@ def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, to
     dt = grad_output.dtype
     if reduction == MEAN:
         total = w.sum() if total_weight is None else total_weight
-        with np.errstate(invalid="ignore", divide="ignore"):
-            w = w / total
+        w = w / total  # 0/0 when every target is ignored: nan, as torch
     g = grad_output.reshape(w.shape) if reduction == NONE else grad_output
     out = np.zeros(x.shape, dt)
-    np.put_along_axis(out, safe[:, None], (-(w * g)).astype(dt, copy=False)[:, None], axis=1)
+    values = (-(w * g)).astype(dt, copy=False)
+    if x.ndim == 2:
+        out[np.arange(len(safe)), safe] = values
+    else:
+        np.put_along_axis(out, safe[:, None], values[:, None], axis=1)
     return out.reshape(self.shape)
 
 
