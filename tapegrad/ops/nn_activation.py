@@ -14,8 +14,9 @@ from ._registry import defop, dispatch
 from ._samples import Sample, arr, away, unary
 from ..autograd.grad_mode import _state
 from .comparison import where
-from .nn_activation_backward import (elu_backward, gelu_backward, hardsigmoid_backward, hardswish_backward,
-                                     log_sigmoid_backward, mish_backward, silu_backward)
+from .nn_activation_backward import (HARDSHRINK_BACKWARD, SOFTSHRINK_BACKWARD, elu_backward, gelu_backward,
+                                     hardsigmoid_backward, hardswish_backward, log_sigmoid_backward, mish_backward,
+                                     shrink_backward, silu_backward)
 from .pointwise import _zeros_of, threshold_backward
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -261,11 +262,13 @@ LOG_SIGMOID = _act("log_sigmoid", lambda self: _as(self, -_softplus_array(-self)
 
 SOFTSHRINK = _act("softshrink", lambda self, lambd=0.5: _as(self, np.where(self > lambd, self - lambd,
                                                                          np.where(self < -lambd, self + lambd, 0))),
-                  "SoftshrinkBackward0", {"self": lambda grad, self, lambd: grad * (self.abs() > lambd)},
+                  "SoftshrinkBackward0", {"self": lambda grad, self, lambd: shrink_backward(SOFTSHRINK_BACKWARD, grad, self,
+                                                                                          lambd)},
                   samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 1.0), Sample(away())]))
 
 HARDSHRINK = _act("hardshrink", lambda self, lambd=0.5: _as(self, np.where(np.abs(self) > lambd, self, 0)),
-                  "HardshrinkBackward0", {"self": lambda grad, self, lambd: grad * (self.abs() > lambd)},
+                  "HardshrinkBackward0", {"self": lambda grad, self, lambd: shrink_backward(HARDSHRINK_BACKWARD, grad, self,
+                                                                                          lambd)},
                   samples=lambda: iter([Sample(away(3, 4)), Sample(away(5), 1.0), Sample(away())]))
 
 

@@ -1,5 +1,5 @@
 """Backward ops of the activations, torch's `<name>_backward` (gelu, elu/selu/celu, logsigmoid,
-silu, mish, hardswish).
+silu, mish, hardswish, softshrink, hardshrink).
 
 Note [Activation backward ops] (the first ones, leaky_relu/hardtanh/softplus, sit in
 nn_activation.py; relu/tanh/sigmoid in pointwise.py): the gradient of an activation is one op,
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _registry as R
 from ._registry import defop, dispatch
 from ._samples import Sample, arr, away
 from .comparison import where
@@ -254,3 +255,29 @@ HARDSIGMOID_BACKWARD = _backward_op(
 
 def hardsigmoid_backward(grad_output: Any, self: Any) -> Any:
     return dispatch(HARDSIGMOID_BACKWARD, (grad_output, self))
+
+
+# ---------------------------------------------------------------------------------------
+# softshrink / hardshrink: the gradient passes where |x| > lambd
+
+def _shrink_backward(grad_output, self, lambd):
+    return np.where(np.abs(self) > lambd, grad_output, grad_output.dtype.type(0))
+
+
+def _shrink_op(name: str, node: str) -> Any:
+    def second(grad: Any) -> Any:  # the mask's derivative is zero
+        return R._make(np.zeros(grad._data.shape, grad._data.dtype), False, None, 0)
+    op = _backward_op(
+        name, _shrink_backward, node,
+        {"grad_output": lambda grad, self, lambd: dispatch(op, (grad, self, lambd)), "self": second},
+        lambda: iter([Sample(arr(3, 4), away(3, 4), 0.5), Sample(arr(5), away(5), 1.0), Sample(arr(), away(), 0.5),
+                      Sample(arr(0, 2), arr(0, 2), 0.5)]))
+    return op
+
+
+SOFTSHRINK_BACKWARD = _shrink_op("softshrink_backward", "SoftshrinkBackwardBackward0")
+HARDSHRINK_BACKWARD = _shrink_op("hardshrink_backward", "HardshrinkBackwardBackward0")
+
+
+def shrink_backward(op: Any, grad_output: Any, self: Any, lambd: float) -> Any:
+    return dispatch(op, (grad_output, self, lambd))

@@ -196,3 +196,20 @@ def test_plain_backward_records_nothing():
     F = tapegrad.nn.functional
     (F.gelu(a) + F.log_softmax(a, 1) + F.elu(a) + F.silu(a)).sum().backward()
     assert a.grad.grad_fn is None and not a.grad.requires_grad
+
+
+@pytest.mark.parametrize("name,kw", [("softshrink", {}), ("hardshrink", {"lambd": 0.3})])
+def test_shrink_gradients_are_one_op_as_torch(name, kw):
+    """softshrink/hardshrink: the create_graph gradient is torch's <Name>BackwardBackward0, linear in the
+    output's gradient, constant in the input."""
+    def run(lib):
+        a = lib.tensor([-1.0, -0.4, 0.2, 0.8], requires_grad=True)
+        v = lib.tensor([0.5, -1.0, 2.0, 1.5], requires_grad=True)
+        g, = lib.autograd.grad(getattr(lib.nn.functional, name)(a, **kw), a, v, create_graph=True)
+        ga, gv = lib.autograd.grad((g * g).sum(), (a, v))
+        return g.grad_fn.name(), g.detach().numpy(), ga.numpy(), gv.numpy()
+    got, want = run(tapegrad), run(torch)
+    assert got[0] == want[0]
+    for x, y in zip(got[1:], want[1:]):
+        np.testing.assert_allclose(x, y)
+
