@@ -693,6 +693,7 @@ def nll_backward_rule(op: Any, args: tuple, union: tuple) -> Any:
 
 NAMED: dict[str, Any] = {
     "_softmax_backward_data": dim_expand_rule(("grad_output", "output")),
+    "glu_backward": dim_expand_rule(("grad_output", "self")),
     "_log_softmax_backward_data": dim_expand_rule(("grad_output", "output")),
     "mse_loss_backward": pointwise_loss_backward_rule, "smooth_l1_loss_backward": pointwise_loss_backward_rule,
     "huber_loss_backward": pointwise_loss_backward_rule,

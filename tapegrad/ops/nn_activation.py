@@ -14,7 +14,7 @@ from ._registry import defop, dispatch
 from ._samples import Sample, arr, away, unary
 from ..autograd.grad_mode import _state
 from .comparison import where
-from .nn_activation_backward import (HARDSHRINK_BACKWARD, SOFTSHRINK_BACKWARD, elu_backward, gelu_backward,
+from .nn_activation_backward import (HARDSHRINK_BACKWARD, SOFTSHRINK_BACKWARD, elu_backward, gelu_backward, glu_backward,
                                      hardsigmoid_backward, hardswish_backward, log_sigmoid_backward, mish_backward,
                                      shrink_backward, silu_backward)
 from .pointwise import _zeros_of, threshold_backward
@@ -247,14 +247,7 @@ def _glu(self, dim=-1):
     return _as(self, a * _sigmoid_array(b))
 
 
-def _glu_grad(grad, self, dim):
-    from ._registry import FUNCTIONS
-    a, b = self.chunk(2, dim)
-    s = b.sigmoid()
-    return FUNCTIONS["cat"]([grad * s, grad * a * s * (1 - s)], dim)
-
-
-GLU = _act("glu", _glu, "GluBackward0", {"self": _glu_grad},
+GLU = _act("glu", _glu, "GluBackward0", {"self": lambda grad, self, dim: glu_backward(grad, self, dim)},
            samples=lambda: iter([Sample(arr(3, 4)), Sample(arr(4, 3), 0), Sample(arr(2))]))
 
 LOG_SIGMOID = _act("log_sigmoid", lambda self: _as(self, -_softplus_array(-self)), "LogSigmoidBackward0",

@@ -281,3 +281,49 @@ HARDSHRINK_BACKWARD = _shrink_op("hardshrink_backward", "HardshrinkBackwardBackw
 
 def shrink_backward(op: Any, grad_output: Any, self: Any, lambd: float) -> Any:
     return dispatch(op, (grad_output, self, lambd))
+
+
+# ---------------------------------------------------------------------------------------
+# glu: out = a * sigmoid(b) for self = (a, b) halved along dim; the gradient is (g s, g a s (1 - s))
+
+def _glu_backward(grad_output, self, dim):
+    axis = dim % self.ndim
+    a, b = np.split(self, 2, axis=axis)
+    s = _sigmoid_array(b)
+    return _cast(np.concatenate([grad_output * s, grad_output * a * s * (1 - s)], axis=axis), self)
+
+
+def _glu_first(grad, self, dim):
+    """The derivative in grad_output of <grad, glu_backward(grad_output, self)> (its adjoint: half the size)."""
+    a, b = self.chunk(2, dim)
+    gga, ggb = grad.chunk(2, dim)
+    s = b.sigmoid()
+    return gga * s + ggb * a * s * (1 - s)
+
+
+def _glu_second(grad, grad_output, self, dim):
+    """The derivative in self of <grad, glu_backward(grad_output, self)>."""
+    from ._registry import FUNCTIONS
+    a, b = self.chunk(2, dim)
+    gga, ggb = grad.chunk(2, dim)
+    s = b.sigmoid()
+    ds = s * (1 - s)
+    return FUNCTIONS["cat"]([ggb * grad_output * ds, (gga + ggb * a * (1 - 2 * s)) * grad_output * ds], dim)
+
+
+def _glu_backward_samples():
+    yield Sample(arr(3, 2), arr(3, 4), -1)
+    yield Sample(arr(2, 3), arr(4, 3), 0)
+    yield Sample(arr(1), arr(2), 0)
+    yield Sample(arr(0, 2), arr(0, 4), 1)
+
+
+GLU_BACKWARD = defop("glu_backward", _glu_backward, node="GluBackwardBackward0", promote="common", method=False,
+                     function=False, inputs=("grad_output", "self"), tensors=("grad_output", "self"),
+                     grads={"grad_output": _glu_first, "self": _glu_second},
+                     samples=_glu_backward_samples,
+                     jvps={"grad_output": "linear"})
+
+
+def glu_backward(grad_output: Any, self: Any, dim: int) -> Any:
+    return dispatch(GLU_BACKWARD, (grad_output, self, dim))

@@ -133,7 +133,8 @@ FUSED = [("elu", {}, "EluBackwardBackward0"), ("elu", {"alpha": 0.5}, "EluBackwa
          ("softmax", {"dim": 1}, "SoftmaxBackwardDataBackward0"), ("softmax", {"dim": 0}, "SoftmaxBackwardDataBackward0"),
          ("log_softmax", {"dim": 1}, "LogSoftmaxBackwardDataBackward0"),
          ("log_softmax", {"dim": -2}, "LogSoftmaxBackwardDataBackward0"), ("softmin", {"dim": 1}, "NegBackward0"),
-         ("silu", {}, "MulBackward0"), ("mish", {}, "MulBackward0")]
+         ("silu", {}, "MulBackward0"), ("mish", {}, "MulBackward0"),
+         ("glu", {}, "GluBackwardBackward0"), ("glu", {"dim": 1}, "GluBackwardBackward0")]
 
 
 @pytest.mark.parametrize("name,kw,node", FUSED)
