@@ -151,18 +151,60 @@ class BatchedTensor(R.Tensor):
 
     def item(self) -> Any:
         if VM.active and _nvis(self):
-            raise RuntimeError(
-                "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() "
-                "on a Tensor, please try to rewrite what you're doing with other operations. If error is occurring "
-                "somewhere inside PyTorch internals, please file a bug report.")
+            raise RuntimeError(_ITEM_ERROR)
         return R.Tensor.item(self)
 
+    def __float__(self) -> float:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_ITEM_ERROR)
+        return R.Tensor.__float__(self)
+
+    def __int__(self) -> int:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_ITEM_ERROR)
+        return R.Tensor.__int__(self)
+
+    def __bool__(self) -> bool:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_CONTROL_FLOW_ERROR)
+        return R.Tensor.__bool__(self)
+
+    def numpy(self, *, force: bool = False) -> Any:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_NO_STORAGE_ERROR)
+        return R.Tensor.numpy(self, force=force)
+
+    def tolist(self) -> Any:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_NO_STORAGE_ERROR)
+        return R.Tensor.tolist(self)
+
+    def data_ptr(self) -> int:
+        if VM.active and _nvis(self):
+            raise RuntimeError(_NO_STORAGE_ERROR)
+        return R.Tensor.data_ptr(self)
+
     def __repr__(self) -> str:
-        if not (VM.active and _nvis(self)):
+        n = _nvis(self) if VM.active else 0
+        if not n:
             return R.Tensor.__repr__(self)
+        d = _get_physical(self)  # batch dims outermost level first, as torch lays them out
+        core = R._make(d.transpose(tuple(range(n - 1, -1, -1)) + tuple(range(n, d.ndim))), False, None, 0)
         with physical():
-            inner = R.Tensor.__repr__(_plain(self))
-        return f"BatchedTensor(lvl={self._levels[0]}, bdim=0, value=\n{inner})"
+            text = R.Tensor.__repr__(core)
+        positions = {lv: k + 1 for k, (lv, _, _) in enumerate(VM.stack)}  # torch numbers levels from 1, outermost
+        for lv in reversed(self._levels[:n]):  # the outermost level nests innermost in the text, as torch's
+            inner = "\n".join("    " + line for line in text.splitlines())
+            text = f"BatchedTensor(lvl={positions.get(lv, lv)}, bdim=0, value=\n{inner}\n)"
+        return text
+
+
+_ITEM_ERROR = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() on "
+               "a Tensor, please try to rewrite what you're doing with other operations. If error is occurring "
+               "somewhere inside PyTorch internals, please file a bug report.")
+_CONTROL_FLOW_ERROR = ("vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We "
+                       "don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues .")
+_NO_STORAGE_ERROR = "Cannot access data pointer of Tensor that doesn't have storage"
 
 
 _install_lanes()

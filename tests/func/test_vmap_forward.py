@@ -260,3 +260,25 @@ def test_hessian_inside_vmap_is_one_batched_computation() -> None:
     finally:
         op.forward = forward
     assert len(calls) == 1
+
+
+def test_reading_values_inside_vmap_raises_as_torch() -> None:
+    """numpy/tolist/data_ptr, item/float/int and bool of a batched tensor raise torch's errors; repr nests
+    the levels as torch prints them."""
+    torch = pytest.importorskip("torch")
+    calls = [lambda t: t.numpy(), lambda t: t.tolist(), lambda t: t.data_ptr(), lambda t: t.sum().item(),
+             lambda t: float(t.sum()), lambda t: int(t.sum()), lambda t: bool(t.sum() > 0)]
+    for call in calls:
+        msgs = []
+        for L in (tg, torch):
+            with pytest.raises(RuntimeError) as info:
+                L.func.vmap(call)(L.ones(3, 2))
+            msgs.append(str(info.value))
+        assert msgs[0] == msgs[1]
+    shown = []
+    for L in (tg, torch):
+        seen: list = []
+        L.func.vmap(L.func.vmap(lambda t: seen.append(repr(t)) or t))(L.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        L.func.vmap(lambda t: seen.append(repr(t)) or t)(L.tensor([1.0, 2.0]))
+        shown.append(seen)
+    assert shown[0] == shown[1]
