@@ -143,38 +143,26 @@ def main() -> None:
     if torch is not None:
         print(f"{'torch':12}{times[2] * 1e6:12.1f}{times[3] * 1e6:12.1f}{times[3] / times[2]:10.2f}")
 
-    print("\n2. jacrev of a 100-to-100 function, tanh(W @ x) * x")
-    fns = [jacrev_case(tapegrad)] + ([jacrev_case(torch)] if torch is not None else [])
-    times = best_times(fns, max(1, number // 4), repeat)
-    line = f"tapegrad {times[0] * 1e3:8.2f} ms"
-    if torch is not None:
-        line += f"   torch {times[1] * 1e3:8.2f} ms   ratio {times[0] / times[1]:.2f} (target <= 2.0)"
-    print(line)
+    cases = [("2. jacrev of a 100-to-100 function, tanh(W @ x) * x", jacrev_case, 4, "(target <= 2.0)"),
+             ("3. per-sample gradients, vmap(grad(loss), in_dims=(None, 0, 0)), the MLP above, batch 64",
+              per_sample_case, 1, "(target <= 2.0)"),
+             ("4. per-sample Hessians, vmap(hessian(f)), f(x) = sum(tanh(W x) * x), x of size 8, batch 64",
+              per_sample_hessian_case, 1, ""),
+             ("5. jacfwd of a 100-to-100 function, tanh(W @ x) * x", jacfwd_case, 4, "")]
+    for title, case, fewer, target in cases:
+        print("\n" + title)
+        compare(case, max(1, number // fewer), repeat, target)
 
-    print("\n3. per-sample gradients, vmap(grad(loss), in_dims=(None, 0, 0)), the MLP above, batch 64")
-    fns = [per_sample_case(tapegrad)] + ([per_sample_case(torch)] if torch is not None else [])
+
+def compare(case, number: int, repeat: int, target: str) -> None:
+    """One line: tapegrad's time for case(lib)'s function, torch's, and their ratio."""
+    fns = [case(tapegrad)] + ([case(torch)] if torch is not None else [])
     times = best_times(fns, number, repeat)
     line = f"tapegrad {times[0] * 1e3:8.3f} ms"
     if torch is not None:
-        line += f"   torch {times[1] * 1e3:8.3f} ms   ratio {times[0] / times[1]:.2f} (target <= 2.0)"
+        line += f"   torch {times[1] * 1e3:8.3f} ms   ratio {times[0] / times[1]:.2f} {target}".rstrip()
     print(line)
 
-
-    print("\n4. per-sample Hessians, vmap(hessian(f)), f(x) = sum(tanh(W x) * x), x of size 8, batch 64")
-    fns = [per_sample_hessian_case(tapegrad)] + ([per_sample_hessian_case(torch)] if torch is not None else [])
-    times = best_times(fns, number, repeat)
-    line = f"tapegrad {times[0] * 1e3:8.3f} ms"
-    if torch is not None:
-        line += f"   torch {times[1] * 1e3:8.3f} ms   ratio {times[0] / times[1]:.2f}"
-    print(line)
-
-    print("\n5. jacfwd of a 100-to-100 function, tanh(W @ x) * x")
-    fns = [jacfwd_case(tapegrad)] + ([jacfwd_case(torch)] if torch is not None else [])
-    times = best_times(fns, max(1, number // 4), repeat)
-    line = f"tapegrad {times[0] * 1e3:8.2f} ms"
-    if torch is not None:
-        line += f"   torch {times[1] * 1e3:8.2f} ms   ratio {times[0] / times[1]:.2f}"
-    print(line)
 
 if __name__ == "__main__":
     main()

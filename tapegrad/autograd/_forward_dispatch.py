@@ -109,19 +109,7 @@ def dispatch_dual(op: R.OpDef, args: tuple) -> Any:
         try:
             tangents = _output_tangents(op, args, result, outs, ndiff, level)
             for k in range(ndiff):
-                t = tangents[k]
-                o = outs[k]
-                if t is None or o._data.dtype.kind not in "fc":
-                    continue
-                if t._data.shape != o._data.shape or t._data.dtype != o._data.dtype:
-                    t = _fit(t, o)
-                if _VM.active:
-                    t = _spread(t, o)
-                fw = getattr(o, "_fw_grads", None)
-                if fw is None:
-                    o._fw_grads = {level: t}
-                else:
-                    fw[level] = t
+                _attach(outs[k], tangents[k], level)
         finally:
             FW.visible = visible
             FW.active = True
@@ -141,21 +129,28 @@ def _dual_one_output(op: R.OpDef, args: tuple, out: Any, visible: tuple) -> Any:
     finally:
         FW.visible = visible
         FW.active = True
-    if total is None or out._data.dtype.kind not in "fc":
+    if total is None:
         return out
-    if total._data.shape != out._data.shape or total._data.dtype != out._data.dtype:
-        total = _fit(total, out)
-    if _VM.active:
-        total = _spread(total, out)
-    fw = getattr(out, "_fw_grads", None)
-    if fw is None:
-        out._fw_grads = {level: total}
-    else:
-        fw[level] = total
+    _attach(out, total, level)
     node = out._grad_fn
     if node is not None and node._ctx is not None:
         _keep_for_backward(op, node, [out])
     return out
+
+
+def _attach(o: Any, t: Any, level: int) -> None:
+    """Give output `o` the tangent `t` at `level`, fitted to its shape, dtype (and batch levels)."""
+    if t is None or o._data.dtype.kind not in "fc":
+        return
+    if t._data.shape != o._data.shape or t._data.dtype != o._data.dtype:
+        t = _fit(t, o)
+    if _VM.active:
+        t = _spread(t, o)
+    fw = getattr(o, "_fw_grads", None)
+    if fw is None:
+        o._fw_grads = {level: t}
+    else:
+        fw[level] = t
 
 
 def _spread(t: Any, o: Any) -> Any:
