@@ -225,28 +225,29 @@ def tanh(input: Any) -> Any:
     return FUNCTIONS["tanh"](input)
 
 
-def _softmax_dim(name: str, ndim: int) -> int:
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    # stacklevel counts from this frame: 3 (the default _stacklevel) names the caller of softmax
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
-                  "an argument.", UserWarning, stacklevel=4)
+                  "an argument.", UserWarning, stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """exp(x) / sum(exp(x)) along dim."""
     if dim is None:
-        dim = _softmax_dim("softmax", input.dim())
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
     return FUNCTIONS["softmax"](input, dim, dtype=dtype)
 
 
 def log_softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """log(softmax(x)) along dim, computed stably."""
     if dim is None:
-        dim = _softmax_dim("log_softmax", input.dim())
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
     return FUNCTIONS["log_softmax"](input, dim, dtype=dtype)
 
 
 def softmin(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
     if dim is None:
-        dim = _softmax_dim("softmin", input.dim())
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
     return FUNCTIONS["softmax"](-input, dim, dtype=dtype)

@@ -262,8 +262,13 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     nd = len(pad) // 2
-    if input.dim() not in (nd + 1, nd + 2):
-        raise NotImplementedError(f"Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+    if input.dim() not in (nd + 1, nd + 2) or nd > 3:
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     if mode == "circular":
         return _circular_pad(input, pad)
     op = _PAD_OPS.get((mode, nd))

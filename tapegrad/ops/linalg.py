@@ -17,6 +17,7 @@ from . import _registry as R
 from ._registry import defop, dispatch, public
 from ._samples import Sample, arr
 from .comparison import broadcast_shapes_or_raise
+from .shape import _expand
 
 
 def _dt(a: np.ndarray) -> D.dtype:
@@ -128,15 +129,21 @@ BMM = defop("bmm", _bmm, node="BmmBackward0",
 
 
 def _addmm(self, mat1, mat2, beta=1, alpha=1):
-    prod = _mm(mat1, mat2)
-    broadcast_shapes_or_raise(self.shape, prod.shape)
-    if self.dtype != prod.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dt(self)._legacy} and "
-                           f"{_dt(prod)._legacy}")
+    # dtypes are checked before shapes, self against mat2 first (nn.Linear's message for a double input)
+    for name, a in (("self", self), ("mat1", mat1)):
+        if a.dtype != mat2.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got {_dt(a)._legacy} and "
+                               f"{_dt(mat2)._legacy}")
+    half = mat2.dtype == np.float16  # half precision: accumulated in float32 and rounded once, as torch
+    prod = _mm(mat1.astype(np.float32), mat2.astype(np.float32)) if half else _mm(mat1, mat2)
+    _expand(self, prod.shape)  # self is expanded to the product's shape (torch's message when it cannot be)
     out = prod if alpha == 1 else prod * alpha
     if beta == 0:
-        return np.broadcast_to(out, np.broadcast_shapes(self.shape, prod.shape)).copy()
-    return out + (self if beta == 1 else self * beta)
+        out = np.broadcast_to(out, np.broadcast_shapes(self.shape, prod.shape)).copy()
+    else:
+        inp = self.astype(np.float32) if half else self
+        out = out + (inp if beta == 1 else inp * beta)
+    return out.astype(np.float16) if half else out
 
 
 def _scale(g: Any, k: Any) -> Any:

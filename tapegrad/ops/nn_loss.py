@@ -135,6 +135,7 @@ def _nll_common(self, target, weight, reduction, ignore_index):
     picked = np.take_along_axis(x, safe[:, None], axis=1)[:, 0] if x.ndim > 2 else x[np.arange(len(safe)), safe]
     loss = -(w * picked)
     if reduction == NONE:
+        loss = np.where(np.asarray(target).reshape(loss.shape) == ignore_index, x.dtype.type(0), loss)  # +0, as torch
         return loss if self.ndim > 1 else loss.reshape(())
     total = loss.sum()
     if reduction == SUM:

@@ -156,6 +156,8 @@ def _nll_backward(grad_output, self, target, weight, reduction, ignore_index, to
     g = grad_output.reshape(w.shape) if reduction == NONE else grad_output
     out = np.zeros(x.shape, dt)
     values = (-(w * g)).astype(dt, copy=False)
+    # ignored targets are skipped, leaving +0 (a zero class weight still gives -0 * g, as torch)
+    values = np.where(np.asarray(target).reshape(w.shape) == ignore_index, dt.type(0), values)
     if x.ndim == 2:
         out[np.arange(len(safe)), safe] = values
     else:

@@ -1,5 +1,7 @@
 """nn.functional activations against torch: values, grad_fn names, gradients, second derivatives,
 the in-place variants and the softmax-without-dim warning."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,19 @@ def test_softmax_without_dim_warns():
                                          "to include dim=X as an argument."):
         out = tapegrad.nn.functional.softmax(tapegrad.randn(2, 3))
     np.testing.assert_allclose(out.sum(1).numpy(), [1, 1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_implicit_dim_warning_names_the_calling_line(name):
+    """The warning points at the line that called F.softmax (torch's default _stacklevel=3), and an nn.Softmax
+    call at library code (so default filters show it once per program, as torch's)."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(tapegrad.nn.functional, name)(tapegrad.ones(2, 3)); line = sys._getframe().f_lineno
+        tapegrad.nn.Softmax()(tapegrad.ones(2, 3))
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+    assert "tapegrad" in caught[1].filename and caught[1].filename != __file__
 
 
 def test_glu_odd_dimension_error():

@@ -245,3 +245,20 @@ def test_cross_entropy_gradient_is_log_softmax_backward(kw):
 def test_cross_entropy_with_probabilities_second_derivatives():
     names = _check_double_backward(lambda lib, a, b: F(lib).cross_entropy(a, b.softmax(1)), x(3, 4), x(3, 4))
     assert names == [("LogSoftmaxBackwardDataBackward0", True), ("SoftmaxBackwardDataBackward0", True)]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ignored_targets_give_positive_zero(reduction):
+    """Ignored targets are skipped: +0 in the 'none' loss and in the gradient (a zero class weight, by
+    contrast, still gives -0), as torch; printed tensors show the sign."""
+    xs = np.array([[1.0, 2.0, 0.5], [0.1, -0.2, 0.3], [0.4, 0.0, -1.0]])
+    go = np.array([1.0, -2.0, 0.5]) if reduction == "none" else 1.0
+    outs = []
+    for lib in (tapegrad, torch):
+        a = lib.tensor(xs, requires_grad=True)
+        t = lib.tensor([1, 2, 0])
+        loss = F(lib).nll_loss(a, t, weight=lib.tensor([0.0, 1.0, 1.0], dtype=lib.float64), ignore_index=2, reduction=reduction)
+        loss.backward(lib.tensor(go, dtype=lib.float64))
+        outs.append((np.signbit(loss.detach().numpy()), np.signbit(a.grad.numpy()), a.grad.numpy()))
+    for mine, ref in zip(*outs):
+        np.testing.assert_array_equal(mine, ref)

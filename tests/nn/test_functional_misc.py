@@ -88,6 +88,17 @@ def test_pad(mode, pad, shape):
         compare(lambda lib, a: lib.nn.functional.pad(a, pad, value=2.5), x(*shape))
 
 
+@pytest.mark.parametrize("shape,pad,mode", [((2, 3, 4, 4), (1, 1), "reflect"), ((4,), (1, 1), "reflect"),
+                                            ((2, 3, 4, 4, 4, 4), (1, 1), "replicate"),
+                                            ((1, 1, 4, 4, 4), (1,) * 8, "circular"), ((3, 4), (1,) * 4, "reflect")])
+def test_pad_unsupported_size_message(shape, pad, mode):
+    def message(lib):
+        with pytest.raises(NotImplementedError) as info:
+            lib.nn.functional.pad(lib.ones(shape), pad, mode=mode)
+        return str(info.value)
+    assert message(tapegrad) == message(torch)
+
+
 def test_one_hot():
     compare(lambda lib, t: lib.nn.functional.one_hot(t), np.array([0, 2, 1]), grad=False)
     compare(lambda lib, t: lib.nn.functional.one_hot(t, 5), np.array([[0, 2], [4, 1]]), grad=False)

@@ -171,6 +171,16 @@ def test_collate_matches_torch():
     assert [t.tolist() for t in ours["z"][1]] == [t.tolist() for t in theirs["z"][1]]
 
 
+def test_collate_string_columns_keep_torch_container_types():
+    """Strings in a sequence column come back as the column's tuple, under a mapping as a list (torch's types)."""
+    torch = pytest.importorskip("torch")
+    point = collections.namedtuple("point", "name n")
+    for samples in ([(1, "a"), (2, "b")], [["a", (b"q",)], ["b", (b"r",)]], [point("x", 1), point("y", 2)],
+                    [{"s": "a"}, {"s": "b"}]):
+        ours, theirs = default_collate(samples), torch.utils.data.default_collate(samples)
+        assert repr(ours).replace("tensor", "") == repr(theirs).replace("tensor", "")
+
+
 # ---------------------------------------------------------------- DataLoader, one process
 def test_shuffle_order_matches_torch():
     torch = pytest.importorskip("torch")

@@ -352,7 +352,10 @@ class Tanhshrink(Module):
 
 
 class _SoftmaxBase(Module):
-    """The dim along which a softmax-like layer normalizes (None: chosen implicitly, with torch's warning)."""
+    """The dim along which a softmax-like layer normalizes (None: chosen implicitly, with torch's warning).
+
+    The implicit-dim warning is attributed to the module-call frame inside tapegrad (_stacklevel=4), as torch's
+    to its own module.py, so default filters show it once per program, not once per calling line."""
 
     __constants__ = ["dim"]
 
@@ -373,14 +376,14 @@ class Softmin(_SoftmaxBase):
     """softmax(-x) along dim."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmin(input, self.dim, _stacklevel=5)
+        return F.softmin(input, self.dim, _stacklevel=4)
 
 
 class Softmax(_SoftmaxBase):
     """exp(x) / sum(exp(x)) along dim."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.softmax(input, self.dim, _stacklevel=5)
+        return F.softmax(input, self.dim, _stacklevel=4)
 
 
 class Softmax2d(Module):
@@ -389,14 +392,14 @@ class Softmax2d(Module):
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
-        return F.softmax(input, -3, _stacklevel=5)
+        return F.softmax(input, -3, _stacklevel=4)
 
 
 class LogSoftmax(_SoftmaxBase):
     """log(softmax(x)) along dim, computed stably."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.log_softmax(input, self.dim, _stacklevel=5)
+        return F.log_softmax(input, self.dim, _stacklevel=4)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,8 @@
 """Default collation: merge a list of samples into a batch of the same nested structure.
 
 Tensors are stacked along a new first dimension; NumPy arrays and NumPy scalars become tensors;
-Python ints become an int64 tensor and floats a float64 tensor; strings and bytes stay lists;
+Python ints become an int64 tensor and floats a float64 tensor; strings and bytes are left as the
+batch holds them (a list under a mapping, a tuple for a column of a sequence or namedtuple, as torch);
 mappings, namedtuples and sequences are collated field by field (a plain tuple becomes a list,
 as in torch).
 """
@@ -81,12 +82,12 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
     if isinstance(elem, collections.abc.Mapping):
         return _rebuild(elem, {k: collate([d[k] for d in batch], collate_fn_map=collate_fn_map) for k in elem}, True)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return elem_type(*(collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)))
+        return elem_type(*(collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if not all(len(e) == size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
+        columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return columns
         return _rebuild(elem, columns, False)
