@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._size import wrap_dim as _wrap
 from . import _registry as R
 from ._inplace import apply_inplace
 from ._registry import defop, dispatch, public
@@ -16,9 +17,6 @@ from ._samples import Sample, arr
 
 def _shape_str(shape: tuple) -> str:
     return "[" + ", ".join(str(int(s)) for s in shape) + "]"
-
-
-from .._size import wrap_dim as _wrap  # noqa: E402
 
 
 def _zeros(shape: tuple, dtype: np.dtype) -> Any:

@@ -10,13 +10,11 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._size import wrap_dim as _wrap
 from . import _registry as R
 from ._registry import defop, dispatch, public
 from ._samples import Sample, arr
 from .shape import CAT, PERMUTE, SLICE, _scatter_into_zeros, _shape_str, parse_shape
-
-
-from .._size import wrap_dim as _wrap  # noqa: E402
 
 
 def _dims(dims: Any) -> tuple:

@@ -14,6 +14,15 @@ from .module import Module
 __all__ = ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm"]
 
 
+
+def _set_normalized_shape(module: Any, normalized_shape: Any, eps: Any, elementwise_affine: bool) -> None:
+    """The attributes LayerNorm and RMSNorm share: normalized_shape as a tuple, eps, elementwise_affine."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    module.normalized_shape = tuple(normalized_shape)
+    module.eps = eps
+    module.elementwise_affine = elementwise_affine
+
 class LayerNorm(Module):
     """Normalize over the last len(normalized_shape) dims, then an elementwise affine (weight 1, bias 0)."""
 
@@ -22,11 +31,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
+        _set_normalized_shape(self, normalized_shape, eps, elementwise_affine)
         _affine_parameters(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
         self.reset_parameters()
 
@@ -79,11 +84,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float | None = None, elementwise_affine: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
-        self.eps = eps
-        self.elementwise_affine = elementwise_affine
+        _set_normalized_shape(self, normalized_shape, eps, elementwise_affine)
         _optional_parameter(self, "weight", elementwise_affine, self.normalized_shape, device, dtype)
         self.reset_parameters()
 
